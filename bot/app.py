@@ -1,0 +1,64 @@
+"""Wiring: settings -> database -> content -> retrieval -> engine. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.dialogue import Dialogue
+from bot.ports import Answerer, Clock, SystemClock
+from bot.service import Assistant
+from bot.settings import Settings
+from data.commune import CommuneConfig, load_commune_config
+from data.db import create_engine, migrate, session_factory
+from lessons.loader import load_curriculum
+from lessons.models import Curriculum
+
+
+@dataclass
+class App:
+    """The running assistant's parts."""
+
+    settings: Settings
+    curriculum: Curriculum
+    communes: CommuneConfig
+    engine: AsyncEngine
+    assistant: Assistant
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs full request URLs, and Zalo/Telegram put the bot token in the URL path.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def build_answerer(settings: Settings, curriculum: Curriculum) -> Answerer | None:
+    """The retrieval answerer over the curriculum (see `retrieval`)."""
+    try:
+        from retrieval.service import build_answerer as build
+    except ImportError:
+        return None
+    return build(settings.encoder, curriculum, settings.data_dir)
+
+
+async def build_app(settings: Settings, *, clock: Clock | None = None, answerer: Answerer | None = None,
+                    with_retrieval: bool = True) -> App:
+    """Load and check everything, migrate the database, and assemble the engine."""
+    curriculum = load_curriculum(settings.content_dir)
+    communes = load_commune_config(settings.commune_file)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(migrate, settings.db_url)
+    engine = create_engine(settings.db_url)
+    if answerer is None and with_retrieval:
+        answerer = await asyncio.to_thread(build_answerer, settings, curriculum)
+    clock = clock or SystemClock()
+    dialogue = Dialogue(curriculum, communes, answerer, clock)
+    assistant = Assistant(session_factory(engine), dialogue, clock)
+    return App(settings=settings, curriculum=curriculum, communes=communes, engine=engine, assistant=assistant)

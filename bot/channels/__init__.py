@@ -1,0 +1,1 @@
+"""Channel adapters: each only translates events in and delivers replies out."""

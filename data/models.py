@@ -1,0 +1,135 @@
+"""SQLAlchemy models: learners, conversation state, progress, quiz attempts, completions, events, questions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base; every table of the project hangs off it."""
+
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Learner(Base):
+    """A person talking to the assistant on one channel; also mentors and admins who chat."""
+
+    __tablename__ = "learners"
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    channel_user_id: Mapped[str] = mapped_column(String(100))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(60))
+    commune_id: Mapped[str | None] = mapped_column(String(60), index=True)
+    village_id: Mapped[str | None] = mapped_column(String(60))
+    age_group: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20), default="learner")
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="SET NULL"), index=True)
+    consent_at: Mapped[datetime | None]
+    registered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_active_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class ConversationState(Base):
+    """Where a learner is in the conversation, kept in the database so any process can continue it."""
+
+    __tablename__ = "conversation_states"
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class LessonProgress(Base):
+    """The card a learner last reached in a lesson, for resuming."""
+
+    __tablename__ = "lesson_progress"
+    __table_args__ = (UniqueConstraint("learner_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    lesson_id: Mapped[str] = mapped_column(String(60))
+    card_number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class QuizAttempt(Base):
+    """One try at a lesson's quiz."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (Index("ix_quiz_attempts_learner_lesson", "learner_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    lesson_id: Mapped[str] = mapped_column(String(60))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    correct: Mapped[int | None]
+    total: Mapped[int]
+    passed: Mapped[bool | None]
+
+
+class QuizAnswer(Base):
+    """One answer within an attempt; a question is answered at most once per attempt."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
+    lesson_id: Mapped[str] = mapped_column(String(60))
+    question_id: Mapped[str] = mapped_column(String(40))
+    chosen: Mapped[int]
+    is_correct: Mapped[bool]
+    answered_at: Mapped[datetime]
+
+
+class Completion(Base):
+    """A lesson finished by passing its quiz; one per learner and lesson, ever."""
+
+    __tablename__ = "completions"
+    __table_args__ = (UniqueConstraint("learner_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    lesson_id: Mapped[str] = mapped_column(String(60), index=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="SET NULL"))
+    correct: Mapped[int]
+    total: Mapped[int]
+    completed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ProcessedEvent(Base):
+    """A channel event already handled; a redelivered one is ignored."""
+
+    __tablename__ = "processed_events"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    processed_at: Mapped[datetime]
+
+
+class UnansweredQuestion(Base):
+    """A learner's question the assistant could not answer, queued for a mentor or the commune."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime]
+    candidates: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[str | None] = mapped_column(String(100))

@@ -1,0 +1,1 @@
+"""The curriculum: lesson models, the loader and validator, and the content itself."""

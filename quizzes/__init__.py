@@ -1,0 +1,1 @@
+"""Quizzes: the question model, grading, pass rules and review of missed questions."""
