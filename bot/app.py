@@ -33,7 +33,9 @@ class App:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # httpx logs full request URLs, and Zalo/Telegram put the bot token in the URL path.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -45,11 +47,17 @@ def build_answerer(settings: Settings, curriculum: Curriculum) -> Answerer | Non
         from retrieval.service import build_answerer as build
     except ImportError:
         return None
-    return build(settings.encoder, curriculum, settings.data_dir)
+    answerer: Answerer = build(settings.encoder, curriculum, settings.data_dir)
+    return answerer
 
 
-async def build_app(settings: Settings, *, clock: Clock | None = None, answerer: Answerer | None = None,
-                    with_retrieval: bool = True) -> App:
+async def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    answerer: Answerer | None = None,
+    with_retrieval: bool = True,
+) -> App:
     """Load and check everything, migrate the database, and assemble the engine."""
     curriculum = load_curriculum(settings.content_dir)
     communes = load_commune_config(settings.commune_file)
@@ -61,4 +69,6 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, answerer:
     clock = clock or SystemClock()
     dialogue = Dialogue(curriculum, communes, answerer, clock)
     assistant = Assistant(session_factory(engine), dialogue, clock)
-    return App(settings=settings, curriculum=curriculum, communes=communes, engine=engine, assistant=assistant)
+    return App(
+        settings=settings, curriculum=curriculum, communes=communes, engine=engine, assistant=assistant
+    )

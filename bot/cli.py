@@ -29,7 +29,9 @@ def _settings() -> Settings:
 
 @app.command()
 def chat(
-    user: Annotated[str, typer.Option("--user", "-u", help="Who is chatting; progress is kept per user.")] = "ban",
+    user: Annotated[
+        str, typer.Option("--user", "-u", help="Who is chatting; progress is kept per user.")
+    ] = "ban",
     no_retrieval: Annotated[bool, typer.Option(help="Skip loading the question-answering index.")] = False,
 ) -> None:
     """Chat with the assistant in this terminal (no tokens, no network)."""
@@ -51,7 +53,9 @@ def chat(
 
 @lessons_app.command("check")
 def lessons_check(
-    content: Annotated[Path | None, typer.Option(help="Content folder (default: the bundled curriculum).")] = None,
+    content: Annotated[
+        Path | None, typer.Option(help="Content folder (default: the bundled curriculum).")
+    ] = None,
 ) -> None:
     """Validate every lesson and print counts per topic; exit 1 on any problem."""
     from lessons.loader import check_curriculum
@@ -63,8 +67,12 @@ def lessons_check(
         table.add_column(column, justify="left" if column == "topic" else "right")
     totals = [0, 0, 0, 0]
     for topic in curriculum.topics:
-        row = [len(topic.lessons), sum(le.core for le in topic.lessons),
-               sum(len(le.cards) for le in topic.lessons), sum(len(le.quiz.questions) for le in topic.lessons)]
+        row = [
+            len(topic.lessons),
+            sum(le.core for le in topic.lessons),
+            sum(len(le.cards) for le in topic.lessons),
+            sum(len(le.quiz.questions) for le in topic.lessons),
+        ]
         totals = [a + b for a, b in zip(totals, row, strict=True)]
         table.add_row(f"{topic.icon} {topic.title} ({topic.id})", *map(str, row))
     table.add_row("total", *map(str, totals), style="bold")

@@ -46,17 +46,26 @@ class Turn:
 
     replies: list[Reply] = field(default_factory=list)
 
-    def say(self, text: str, buttons: list[Button] | None = None, *, replaces: bool = False,
-            image: str | None = None, audio: str | None = None) -> None:
-        self.replies.append(Reply(text=text, buttons=tuple(buttons or ()), replaces=replaces,
-                                  image=image, audio=audio))
+    def say(
+        self,
+        text: str,
+        buttons: list[Button] | None = None,
+        *,
+        replaces: bool = False,
+        image: str | None = None,
+        audio: str | None = None,
+    ) -> None:
+        self.replies.append(
+            Reply(text=text, buttons=tuple(buttons or ()), replaces=replaces, image=image, audio=audio)
+        )
 
 
 class Dialogue:
     """The conversation engine; one instance serves every learner."""
 
-    def __init__(self, curriculum: Curriculum, communes: CommuneConfig, answerer: Answerer | None,
-                 clock: Clock) -> None:
+    def __init__(
+        self, curriculum: Curriculum, communes: CommuneConfig, answerer: Answerer | None, clock: Clock
+    ) -> None:
         self.curriculum = curriculum
         self.communes = communes
         self.answerer = answerer
@@ -108,7 +117,9 @@ class Dialogue:
 
     async def _consent(self, store: Store, event: Incoming, turn: Turn) -> None:
         # Nothing is stored before consent, so a mentor's invite (/start <code>) rides in the button.
-        choice, _, invite = (event.payload if event.kind is Kind.BUTTON else "").partition(":")[2].partition(":")
+        choice, _, invite = (
+            (event.payload if event.kind is Kind.BUTTON else "").partition(":")[2].partition(":")
+        )
         if event.kind is Kind.TEXT:
             folded = fold(clean_text(event.text))
             if folded in {"1", "dong y", "co", "ok", "dong"}:
@@ -129,14 +140,19 @@ class Dialogue:
             turn.say(texts.CONSENT_DECLINED)
             return
         code = event.payload[:40] if event.kind is Kind.COMMAND and event.payload.isprintable() else ""
-        buttons = [Button(texts.BTN_CONSENT_YES, f"consent:yes:{code}" if code else "consent:yes"),
-                   Button(texts.BTN_CONSENT_NO, "consent:no")]
+        buttons = [
+            Button(texts.BTN_CONSENT_YES, f"consent:yes:{code}" if code else "consent:yes"),
+            Button(texts.BTN_CONSENT_NO, "consent:no"),
+        ]
         if event.kind is Kind.TEXT and fold(clean_text(event.text)).isdigit():
             turn.say(texts.CONSENT_REPEAT, buttons)
             return
         commune = self._default_commune() if len(self.communes.communes) == 1 else None
-        turn.say(texts.WELCOME.format(assistant=texts.ASSISTANT_NAME,
-                                      commune=commune.name if commune else "xã/phường"))
+        turn.say(
+            texts.WELCOME.format(
+                assistant=texts.ASSISTANT_NAME, commune=commune.name if commune else "xã/phường"
+            )
+        )
         turn.say(texts.CONSENT, buttons)
 
     async def _registration(
@@ -167,8 +183,11 @@ class Dialogue:
                     self._ask_village(learner, turn)
             return
         if step == "commune":
-            commune = self.communes.commune(event.payload.removeprefix("commune:")) if (
-                event.kind is Kind.BUTTON and event.payload.startswith("commune:")) else None
+            commune = (
+                self.communes.commune(event.payload.removeprefix("commune:"))
+                if (event.kind is Kind.BUTTON and event.payload.startswith("commune:"))
+                else None
+            )
             if commune is None:
                 turn.say(texts.CHOOSE_FROM_LIST)
                 self._ask_commune(turn)
@@ -179,8 +198,11 @@ class Dialogue:
             return
         if step == "village":
             commune = self.communes.commune(learner.commune_id or "") or self._default_commune()
-            village = commune.village(event.payload.removeprefix("village:")) if (
-                event.kind is Kind.BUTTON and event.payload.startswith("village:")) else None
+            village = (
+                commune.village(event.payload.removeprefix("village:"))
+                if (event.kind is Kind.BUTTON and event.payload.startswith("village:"))
+                else None
+            )
             if village is None:
                 turn.say(texts.CHOOSE_FROM_LIST)
                 self._ask_village(learner, turn)
@@ -199,8 +221,10 @@ class Dialogue:
             state["step"] = "menu"
             commune = self.communes.commune(learner.commune_id or "") or self._default_commune()
             village = commune.village(learner.village_id or "")
-            turn.say(texts.REGISTERED.format(name=learner.name, village=village.name if village else ""),
-                     self._menu_buttons())
+            turn.say(
+                texts.REGISTERED.format(name=learner.name, village=village.name if village else ""),
+                self._menu_buttons(),
+            )
             return
         turn.say(texts.CHOOSE_FROM_LIST)
         self._ask_age(turn)
@@ -210,8 +234,10 @@ class Dialogue:
 
     def _ask_village(self, learner: Learner, turn: Turn) -> None:
         commune = self.communes.commune(learner.commune_id or "") or self._default_commune()
-        turn.say(texts.ASK_VILLAGE.format(name=learner.name),
-                 [Button(v.name, f"village:{v.id}") for v in commune.villages])
+        turn.say(
+            texts.ASK_VILLAGE.format(name=learner.name),
+            [Button(v.name, f"village:{v.id}") for v in commune.villages],
+        )
 
     @staticmethod
     def _ask_age(turn: Turn) -> None:
@@ -221,8 +247,12 @@ class Dialogue:
     # --- the registered learner ----------------------------------------------------------------
     @staticmethod
     def _menu_buttons() -> list[Button]:
-        return [Button(texts.BTN_LEARN, "learn"), Button(texts.BTN_ASK, "ask"),
-                Button(texts.BTN_PROGRESS, "progress"), Button(texts.BTN_HELP, "help")]
+        return [
+            Button(texts.BTN_LEARN, "learn"),
+            Button(texts.BTN_ASK, "ask"),
+            Button(texts.BTN_PROGRESS, "progress"),
+            Button(texts.BTN_HELP, "help"),
+        ]
 
     def _menu(self, learner: Learner, state: dict[str, Any], turn: Turn, *, greet: bool = False) -> None:
         state["step"] = "menu"
@@ -313,11 +343,14 @@ class Dialogue:
         for topic in self.curriculum.topics:
             finished = sum(1 for lesson in topic.lessons if lesson.id in done)
             mark = " ✅" if finished == len(topic.lessons) else ""
-            buttons.append(Button(f"{topic.label} ({finished}/{len(topic.lessons)}){mark}", f"topic:{topic.id}"))
+            buttons.append(
+                Button(f"{topic.label} ({finished}/{len(topic.lessons)}){mark}", f"topic:{topic.id}")
+            )
         turn.say(texts.TOPICS, [*buttons, Button(texts.BTN_MENU, "menu")])
 
-    async def _topic(self, store: Store, learner: Learner, state: dict[str, Any], topic_id: str,
-                     turn: Turn) -> None:
+    async def _topic(
+        self, store: Store, learner: Learner, state: dict[str, Any], topic_id: str, turn: Turn
+    ) -> None:
         topic = self.curriculum.topic(topic_id)
         if topic is None:
             turn.say(texts.LESSON_GONE)
@@ -331,11 +364,14 @@ class Dialogue:
         for lesson in topic.lessons:
             mark = "✅ " if lesson.id in done else ("▶ " if lesson.id in started else "")
             buttons.append(Button(f"{mark}{lesson.title}", f"lesson:{lesson.id}"))
-        turn.say(texts.TOPIC_LESSONS.format(icon=topic.icon, title=topic.title, summary=topic.summary),
-                 [*buttons, Button(texts.BTN_TOPICS, "learn"), Button(texts.BTN_MENU, "menu")])
+        turn.say(
+            texts.TOPIC_LESSONS.format(icon=topic.icon, title=topic.title, summary=topic.summary),
+            [*buttons, Button(texts.BTN_TOPICS, "learn"), Button(texts.BTN_MENU, "menu")],
+        )
 
-    async def _open_lesson(self, store: Store, learner: Learner, state: dict[str, Any], lesson_id: str,
-                           turn: Turn) -> None:
+    async def _open_lesson(
+        self, store: Store, learner: Learner, state: dict[str, Any], lesson_id: str, turn: Turn
+    ) -> None:
         lesson = self.curriculum.lesson(lesson_id)
         if lesson is None:
             turn.say(texts.LESSON_GONE)
@@ -351,8 +387,17 @@ class Dialogue:
         else:
             await self._show_card(store, learner, state, lesson.id, 1, turn)
 
-    async def _show_card(self, store: Store, learner: Learner, state: dict[str, Any], lesson_id: str,
-                         number: int, turn: Turn, *, replaces: bool = False) -> None:
+    async def _show_card(
+        self,
+        store: Store,
+        learner: Learner,
+        state: dict[str, Any],
+        lesson_id: str,
+        number: int,
+        turn: Turn,
+        *,
+        replaces: bool = False,
+    ) -> None:
         lesson = self.curriculum.lesson(lesson_id)
         if lesson is None:
             turn.say(texts.LESSON_GONE)
@@ -374,13 +419,31 @@ class Dialogue:
         else:
             buttons.append(Button(texts.BTN_START_QUIZ, f"quiz:{lesson.id}"))
         buttons.append(Button(texts.BTN_MENU, "menu"))
-        turn.say(texts.CARD.format(lesson=lesson.title, number=number, total=len(lesson.cards),
-                                   title=card.title, text=card.text),
-                 buttons, replaces=replaces, image=card.image, audio=card.audio)
+        turn.say(
+            texts.CARD.format(
+                lesson=lesson.title, number=number, total=len(lesson.cards), title=card.title, text=card.text
+            ),
+            buttons,
+            replaces=replaces,
+            image=card.image,
+            audio=card.audio,
+        )
 
-    async def _navigate(self, store: Store, learner: Learner, state: dict[str, Any], action: str,
-                        lesson_id: str, card: str, turn: Turn) -> None:
-        current = state.get("step") == "card" and state.get("lesson") == lesson_id and str(state.get("card")) == card
+    async def _navigate(
+        self,
+        store: Store,
+        learner: Learner,
+        state: dict[str, Any],
+        action: str,
+        lesson_id: str,
+        card: str,
+        turn: Turn,
+    ) -> None:
+        current = (
+            state.get("step") == "card"
+            and state.get("lesson") == lesson_id
+            and str(state.get("card")) == card
+        )
         if not current:
             turn.say(texts.STALE_BUTTON)
             await self._resume(store, learner, state, turn)
@@ -389,8 +452,9 @@ class Dialogue:
         await self._show_card(store, learner, state, lesson_id, int(card) + step, turn, replaces=True)
 
     # --- quiz ----------------------------------------------------------------------------------
-    async def _start_quiz(self, store: Store, learner: Learner, state: dict[str, Any], lesson_id: str,
-                          turn: Turn) -> None:
+    async def _start_quiz(
+        self, store: Store, learner: Learner, state: dict[str, Any], lesson_id: str, turn: Turn
+    ) -> None:
         lesson = self.curriculum.lesson(lesson_id)
         if lesson is None:
             turn.say(texts.LESSON_GONE)
@@ -403,19 +467,26 @@ class Dialogue:
             return
         attempt = await store.start_attempt(learner.id, lesson.id, len(lesson.quiz.questions))
         state.update(step="quiz", lesson=lesson.id, attempt=attempt, q=0, topic=lesson.topic)
-        turn.say(texts.QUIZ_INTRO.format(count=len(lesson.quiz.questions), needed=needed_to_pass(lesson.quiz)))
+        turn.say(
+            texts.QUIZ_INTRO.format(count=len(lesson.quiz.questions), needed=needed_to_pass(lesson.quiz))
+        )
         self._ask_question(lesson, state, turn)
 
     @staticmethod
     def _ask_question(lesson: Lesson, state: dict[str, Any], turn: Turn) -> None:
         index = int(state["q"])
         question = lesson.quiz.questions[index]
-        buttons = [Button(option, f"ans:{state['attempt']}:{index}:{n}") for n, option in enumerate(question.options)]
-        turn.say(texts.QUESTION.format(number=index + 1, total=len(lesson.quiz.questions), text=question.text),
-                 [*buttons, Button(texts.BTN_MENU, "menu")])
+        buttons = [
+            Button(option, f"ans:{state['attempt']}:{index}:{n}") for n, option in enumerate(question.options)
+        ]
+        turn.say(
+            texts.QUESTION.format(number=index + 1, total=len(lesson.quiz.questions), text=question.text),
+            [*buttons, Button(texts.BTN_MENU, "menu")],
+        )
 
-    async def _answer(self, store: Store, learner: Learner, state: dict[str, Any], args: list[str],
-                      turn: Turn) -> None:
+    async def _answer(
+        self, store: Store, learner: Learner, state: dict[str, Any], args: list[str], turn: Turn
+    ) -> None:
         attempt_s, index_s, option_s = args
         if not (attempt_s.isdigit() and index_s.isdigit() and option_s.isdigit()):
             turn.say(texts.STALE_BUTTON)
@@ -446,16 +517,20 @@ class Dialogue:
         if is_correct:
             turn.say(texts.ANSWER_RIGHT.format(explanation=question.explanation))
         else:
-            turn.say(texts.ANSWER_WRONG.format(correct=question.options[question.correct_index],
-                                               explanation=question.explanation))
+            turn.say(
+                texts.ANSWER_WRONG.format(
+                    correct=question.options[question.correct_index], explanation=question.explanation
+                )
+            )
         if index + 1 < len(lesson.quiz.questions):
             state["q"] = index + 1
             self._ask_question(lesson, state, turn)
             return
         await self._finish_quiz(store, learner, state, lesson, attempt, turn)
 
-    async def _finish_quiz(self, store: Store, learner: Learner, state: dict[str, Any], lesson: Lesson,
-                           attempt: int, turn: Turn) -> None:
+    async def _finish_quiz(
+        self, store: Store, learner: Learner, state: dict[str, Any], lesson: Lesson, attempt: int, turn: Turn
+    ) -> None:
         answers = await store.attempt_answers(attempt)
         result = grade(lesson.quiz, answers)
         await store.finish_attempt(attempt, result.correct, result.passed)
@@ -468,8 +543,10 @@ class Dialogue:
                 Button(texts.BTN_REVIEW_CARD.format(title=lesson.card(n).title), f"review:{lesson.id}:{n}")
                 for n in result.review_cards
             ]
-            turn.say(texts.QUIZ_FAILED.format(correct=result.correct, total=result.total, needed=result.needed),
-                     [*buttons, Button(texts.BTN_RETRY_QUIZ, f"quiz:{lesson.id}"), Button(texts.BTN_MENU, "menu")])
+            turn.say(
+                texts.QUIZ_FAILED.format(correct=result.correct, total=result.total, needed=result.needed),
+                [*buttons, Button(texts.BTN_RETRY_QUIZ, f"quiz:{lesson.id}"), Button(texts.BTN_MENU, "menu")],
+            )
             return
         done_before = await store.completed(learner.id)
         newly = await store.record_completion(learner.id, lesson.id, attempt, result.correct, result.total)
@@ -483,7 +560,9 @@ class Dialogue:
         buttons = []
         suggestion = self._suggest(done, {}, after=lesson)
         if suggestion is not None:
-            buttons.append(Button(texts.BTN_NEXT_LESSON.format(title=suggestion.title), f"lesson:{suggestion.id}"))
+            buttons.append(
+                Button(texts.BTN_NEXT_LESSON.format(title=suggestion.title), f"lesson:{suggestion.id}")
+            )
         else:
             turn.say(texts.ALL_LESSONS_DONE)
         turn.say(texts.MENU, [*buttons, Button(texts.BTN_TOPICS, "learn"), Button(texts.BTN_MENU, "menu")])
@@ -494,9 +573,12 @@ class Dialogue:
             turn.say(texts.LESSON_GONE)
             return
         card = lesson.card(int(number_s))
-        turn.say(texts.REVIEW_CARD.format(lesson=lesson.title, title=card.title, text=card.text),
-                 [Button(texts.BTN_RETRY_QUIZ, f"quiz:{lesson.id}"), Button(texts.BTN_MENU, "menu")],
-                 image=card.image, audio=card.audio)
+        turn.say(
+            texts.REVIEW_CARD.format(lesson=lesson.title, title=card.title, text=card.text),
+            [Button(texts.BTN_RETRY_QUIZ, f"quiz:{lesson.id}"), Button(texts.BTN_MENU, "menu")],
+            image=card.image,
+            audio=card.audio,
+        )
 
     # --- progress ------------------------------------------------------------------------------
     def _suggest(self, done: set[str], started: dict[str, int], after: Lesson | None = None) -> Lesson | None:
@@ -520,18 +602,29 @@ class Dialogue:
         started = await store.lessons_in_progress(learner.id)
         lessons = self.curriculum.lessons
         core = self.curriculum.core_lessons
-        lines = [texts.PROGRESS.format(
-            name=learner.name, done=sum(1 for le in lessons if le.id in done), total=len(lessons),
-            core_done=sum(1 for le in core if le.id in done), core_total=len(core))]
+        lines = [
+            texts.PROGRESS.format(
+                name=learner.name,
+                done=sum(1 for le in lessons if le.id in done),
+                total=len(lessons),
+                core_done=sum(1 for le in core if le.id in done),
+                core_total=len(core),
+            )
+        ]
         for topic in self.curriculum.topics:
             finished = sum(1 for lesson in topic.lessons if lesson.id in done)
-            lines.append(texts.PROGRESS_TOPIC.format(icon=topic.icon, title=topic.title, done=finished,
-                                                     total=len(topic.lessons)))
+            lines.append(
+                texts.PROGRESS_TOPIC.format(
+                    icon=topic.icon, title=topic.title, done=finished, total=len(topic.lessons)
+                )
+            )
         buttons = []
         suggestion = self._suggest(done, started)
         if suggestion is not None:
             lines.append("\n" + texts.PROGRESS_NEXT.format(title=suggestion.title))
-            buttons.append(Button(texts.BTN_OPEN_LESSON.format(title=suggestion.title), f"lesson:{suggestion.id}"))
+            buttons.append(
+                Button(texts.BTN_OPEN_LESSON.format(title=suggestion.title), f"lesson:{suggestion.id}")
+            )
         else:
             lines.append("\n" + texts.ALL_LESSONS_DONE)
         state["step"] = "menu"
@@ -558,8 +651,9 @@ class Dialogue:
             self._menu(learner, state, turn)
 
     # --- free questions ------------------------------------------------------------------------
-    async def _question(self, store: Store, learner: Learner, state: dict[str, Any], text: str,
-                        turn: Turn) -> None:
+    async def _question(
+        self, store: Store, learner: Learner, state: dict[str, Any], text: str, turn: Turn
+    ) -> None:
         if not text:
             turn.say(texts.EMPTY, self._back_buttons(state))
             return
@@ -579,8 +673,10 @@ class Dialogue:
             lesson = self.curriculum.lesson(best.lesson_id)
             if lesson is not None and 1 <= best.card_number <= len(lesson.cards):
                 card = lesson.card(best.card_number)
-                turn.say(texts.ANSWER_CONFIDENT.format(lesson=lesson.title, title=card.title, text=card.text),
-                         [Button(texts.BTN_OPEN_LESSON.format(title=lesson.title), f"lesson:{lesson.id}"), *back])
+                turn.say(
+                    texts.ANSWER_CONFIDENT.format(lesson=lesson.title, title=card.title, text=card.text),
+                    [Button(texts.BTN_OPEN_LESSON.format(title=lesson.title), f"lesson:{lesson.id}"), *back],
+                )
                 return
             entry = next((g for g in self.curriculum.glossary if g.term == best.term), None)
             if entry is not None:
@@ -593,12 +689,28 @@ class Dialogue:
                 if lesson is not None and lesson not in lessons:
                     lessons.append(lesson)
             if lessons:
-                turn.say(texts.ANSWER_BORDERLINE,
-                         [*(Button(texts.BTN_OPEN_LESSON.format(title=le.title), f"lesson:{le.id}")
-                            for le in lessons[:3]), *back])
+                turn.say(
+                    texts.ANSWER_BORDERLINE,
+                    [
+                        *(
+                            Button(texts.BTN_OPEN_LESSON.format(title=le.title), f"lesson:{le.id}")
+                            for le in lessons[:3]
+                        ),
+                        *back,
+                    ],
+                )
                 return
-        await store.queue_question(learner.id, text, [
-            {"passage": c.passage_id, "lesson": c.lesson_id, "card": c.card_number, "score": round(c.score, 4)}
-            for c in answer.candidates[:5]
-        ])
+        await store.queue_question(
+            learner.id,
+            text,
+            [
+                {
+                    "passage": c.passage_id,
+                    "lesson": c.lesson_id,
+                    "card": c.card_number,
+                    "score": round(c.score, 4),
+                }
+                for c in answer.candidates[:5]
+            ],
+        )
         turn.say(texts.ANSWER_UNKNOWN, back)

@@ -90,7 +90,20 @@ def text_event(channel: str, user_id: str, event_id: str, text: str, display_nam
     if stripped.startswith("/") and len(stripped) > 1 and not stripped[1].isspace():
         name, _, arg = stripped[1:].partition(" ")
         name = name.split("@", 1)[0]
-        return Incoming(channel=channel, user_id=user_id, event_id=event_id, kind=Kind.COMMAND,
-                        text=name.lower(), payload=arg.strip(), display_name=display_name)
-    return Incoming(channel=channel, user_id=user_id, event_id=event_id, kind=Kind.TEXT, text=text,
-                    display_name=display_name)
+        return Incoming(
+            channel=channel,
+            user_id=user_id,
+            event_id=event_id,
+            kind=Kind.COMMAND,
+            text=name.lower(),
+            payload=arg.strip(),
+            display_name=display_name,
+        )
+    return Incoming(
+        channel=channel,
+        user_id=user_id,
+        event_id=event_id,
+        kind=Kind.TEXT,
+        text=text,
+        display_name=display_name,
+    )

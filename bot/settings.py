@@ -23,8 +23,9 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Everything configurable; see `.env.example` for each variable."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Field(default=Path("var"), validation_alias=_env("HOCVUSO_DATA_DIR"))
     database_url: str | None = Field(default=None, validation_alias=_env("HOCVUSO_DATABASE_URL"))
@@ -34,9 +35,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias=_env("HOCVUSO_LOG_LEVEL"))
 
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
-    telegram_api_base: str = Field(default="https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE"))
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE")
+    )
     zalo_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("ZALO_BOT_TOKEN"))
-    zalo_api_base: str = Field(default="https://bot-api.zaloplatforms.com", validation_alias=_env("ZALO_API_BASE"))
+    zalo_api_base: str = Field(
+        default="https://bot-api.zaloplatforms.com", validation_alias=_env("ZALO_API_BASE")
+    )
     zalo_webhook_secret: SecretStr | None = Field(default=None, validation_alias=_env("ZALO_WEBHOOK_SECRET"))
 
     @field_validator("telegram_bot_token", "zalo_bot_token", "zalo_webhook_secret")

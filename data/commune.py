@@ -104,6 +104,7 @@ def load_commune_config(path: Path = SAMPLE_COMMUNE_FILE) -> CommuneConfig:
         return CommuneConfig.model_validate(data)
     except ValidationError as error:
         lines = [
-            f"{path}: {'.'.join(str(p) for p in item['loc']) or 'file'}: {item['msg']}" for item in error.errors()
+            f"{path}: {'.'.join(str(p) for p in item['loc']) or 'file'}: {item['msg']}"
+            for item in error.errors()
         ]
         raise CommuneConfigError("\n".join(lines)) from None

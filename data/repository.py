@@ -7,9 +7,9 @@ here is therefore part of that single unit of work.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +45,7 @@ class SqlStore:
             .values(channel=channel, event_id=event_id, processed_at=self.now)
             .on_conflict_do_nothing()
         )
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     # --- learners ------------------------------------------------------------------------------
     async def learner(self, channel: str, user_id: str) -> Learner | None:
@@ -58,8 +58,14 @@ class SqlStore:
 
     async def create_learner(self, channel: str, user_id: str, chat_id: str, display_name: str) -> Learner:
         learner = Learner(
-            channel=channel, channel_user_id=user_id, chat_id=chat_id, display_name=display_name or None,
-            role="learner", consent_at=self.now, created_at=self.now, last_active_at=self.now,
+            channel=channel,
+            channel_user_id=user_id,
+            chat_id=chat_id,
+            display_name=display_name or None,
+            role="learner",
+            consent_at=self.now,
+            created_at=self.now,
+            last_active_at=self.now,
         )
         self.session.add(learner)
         await self.session.flush()
@@ -92,8 +98,15 @@ class SqlStore:
             )
         )
         if row is None:
-            self.session.add(LessonProgress(learner_id=learner_id, lesson_id=lesson_id, card_number=card_number,
-                                            started_at=self.now, updated_at=self.now))
+            self.session.add(
+                LessonProgress(
+                    learner_id=learner_id,
+                    lesson_id=lesson_id,
+                    card_number=card_number,
+                    started_at=self.now,
+                    updated_at=self.now,
+                )
+            )
         else:
             row.card_number = card_number
             row.updated_at = self.now
@@ -108,7 +121,9 @@ class SqlStore:
         return {lesson_id: card for lesson_id, card in rows.all() if lesson_id not in done}
 
     async def completed(self, learner_id: int) -> set[str]:
-        rows = await self.session.scalars(select(Completion.lesson_id).where(Completion.learner_id == learner_id))
+        rows = await self.session.scalars(
+            select(Completion.lesson_id).where(Completion.learner_id == learner_id)
+        )
         return set(rows.all())
 
     # --- quizzes -------------------------------------------------------------------------------
@@ -122,18 +137,24 @@ class SqlStore:
         rows = await self.session.execute(
             select(QuizAnswer.question_id, QuizAnswer.chosen).where(QuizAnswer.attempt_id == attempt_id)
         )
-        return dict(rows.tuples().all())
+        return {question_id: chosen for question_id, chosen in rows.all()}
 
     async def record_answer(
         self, attempt_id: int, lesson_id: str, question_id: str, chosen: int, is_correct: bool
     ) -> bool:
         result = await self.session.execute(
             self._insert(QuizAnswer)
-            .values(attempt_id=attempt_id, lesson_id=lesson_id, question_id=question_id, chosen=chosen,
-                    is_correct=is_correct, answered_at=self.now)
+            .values(
+                attempt_id=attempt_id,
+                lesson_id=lesson_id,
+                question_id=question_id,
+                chosen=chosen,
+                is_correct=is_correct,
+                answered_at=self.now,
+            )
             .on_conflict_do_nothing()
         )
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     async def finish_attempt(self, attempt_id: int, correct: int, passed: bool) -> None:
         attempt = await self.session.get(QuizAttempt, attempt_id)
@@ -147,16 +168,29 @@ class SqlStore:
     ) -> bool:
         result = await self.session.execute(
             self._insert(Completion)
-            .values(learner_id=learner_id, lesson_id=lesson_id, attempt_id=attempt_id, correct=correct,
-                    total=total, completed_at=self.now)
+            .values(
+                learner_id=learner_id,
+                lesson_id=lesson_id,
+                attempt_id=attempt_id,
+                correct=correct,
+                total=total,
+                completed_at=self.now,
+            )
             .on_conflict_do_nothing()
         )
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     # --- questions -----------------------------------------------------------------------------
     async def queue_question(self, learner_id: int, text: str, candidates: list[dict[str, Any]]) -> None:
-        self.session.add(UnansweredQuestion(learner_id=learner_id, text=text, asked_at=self.now,
-                                            candidates={"top": candidates}, status="open"))
+        self.session.add(
+            UnansweredQuestion(
+                learner_id=learner_id,
+                text=text,
+                asked_at=self.now,
+                candidates={"top": candidates},
+                status="open",
+            )
+        )
 
     async def count_completions(self, lesson_id: str | None = None) -> int:
         query = select(func.count()).select_from(Completion)

@@ -127,6 +127,9 @@ def _report(path: Path, parsed: _Parsed, error: ValidationError, problems: list[
         loc = item["loc"]
         where = ".".join(str(part) for part in loc) or "front matter"
         message = item["msg"].removeprefix("Value error, ")
+        # a whole-object check that names its field ("'correct' must ...") points at that field's line
+        if (named := re.match(r"'(\w+)'", message)) and (*loc, named[1]) in parsed.lines:
+            loc = (*loc, named[1])
         problems.append(Problem(path, _line_for(parsed.lines, loc, parsed.offset), f"{where}: {message}"))
 
 
@@ -170,8 +173,15 @@ def _sections(path: Path, body: list[tuple[int, str]], problems: list[Problem]) 
                 Problem(path, start, f"card {number}: {len(text)} characters, more than {MAX_CARD_CHARS}")
             )
         cards.append(
-            Card(number=number, title=title.strip(), text=text, image=image, image_alt=alt, audio=audio,
-                 line=start)
+            Card(
+                number=number,
+                title=title.strip(),
+                text=text,
+                image=image,
+                image_alt=alt,
+                audio=audio,
+                line=start,
+            )
         )
 
     for number, line in body:
@@ -203,29 +213,44 @@ def _load_lesson(path: Path, topic_id: str, problems: list[Problem]) -> Lesson |
     meta = _validate(LessonMeta, path, parsed, problems)
     cards = _sections(path, parsed.body, problems)
     if not MIN_CARDS <= len(cards) <= MAX_CARDS:
-        line = parsed.body[0][0] if parsed.body else 1
+        first = parsed.body[0][0] if parsed.body else 1
         problems.append(
-            Problem(path, line, f"a lesson has {MIN_CARDS} to {MAX_CARDS} cards, this one has {len(cards)}")
+            Problem(path, first, f"a lesson has {MIN_CARDS} to {MAX_CARDS} cards, this one has {len(cards)}")
         )
     if meta is None:
         return None
     line = parsed.lines
     if meta.topic != topic_id:
-        problems.append(Problem(path, _line_for(line, ("topic",), 1), f"topic '{meta.topic}' but the file "
-                                f"is in folder '{topic_id}'"))
+        problems.append(
+            Problem(
+                path,
+                _line_for(line, ("topic",), 1),
+                f"topic '{meta.topic}' but the file is in folder '{topic_id}'",
+            )
+        )
     if not meta.id.startswith(f"{meta.topic}-"):
         problems.append(Problem(path, _line_for(line, ("id",), 1), f"id must start with '{meta.topic}-'"))
     name = _LESSON_FILE.match(path.name)
     if name is None:
         problems.append(Problem(path, 1, "file name must look like 'NN-slug.md', e.g. 01-cai-dat.md"))
     elif int(name["order"]) != meta.order:
-        problems.append(Problem(path, _line_for(line, ("order",), 1),
-                                f"order {meta.order} does not match the file name's {name['order']}"))
+        problems.append(
+            Problem(
+                path,
+                _line_for(line, ("order",), 1),
+                f"order {meta.order} does not match the file name's {name['order']}",
+            )
+        )
     for index, question in enumerate(meta.quiz.questions):
         if question.card > len(cards):
-            problems.append(Problem(path, _line_for(line, ("quiz", "questions", index, "card"), 1),
-                                    f"quiz.questions.{index}: card {question.card} does not exist "
-                                    f"(the lesson has {len(cards)} cards)"))
+            problems.append(
+                Problem(
+                    path,
+                    _line_for(line, ("quiz", "questions", index, "card"), 1),
+                    f"quiz.questions.{index}: card {question.card} does not exist "
+                    f"(the lesson has {len(cards)} cards)",
+                )
+            )
     for card in cards:
         _check_media(path, path.parent, card, problems)
     if len(problems) > before:
@@ -307,7 +332,9 @@ def check_curriculum(root: Path = DEFAULT_CONTENT_DIR) -> tuple[Curriculum, list
     first_title: dict[str, Path] = {}
     for lesson in (lesson for topic in topics for lesson in topic.lessons):
         if lesson.id in first_id:
-            problems.append(Problem(lesson.path, 2, f"id '{lesson.id}' is also used by {first_id[lesson.id]}"))
+            problems.append(
+                Problem(lesson.path, 2, f"id '{lesson.id}' is also used by {first_id[lesson.id]}")
+            )
         first_id.setdefault(lesson.id, lesson.path)
         title = lesson.title.casefold()
         if title in first_title:

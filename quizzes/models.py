@@ -34,9 +34,9 @@ class Question(BaseModel):
     @model_validator(mode="after")
     def _one_correct_option(self) -> Question:
         if not 1 <= self.correct <= len(self.options):
+            count = len(self.options)
             raise ValueError(
-                f"'correct' must name exactly one of the {len(self.options)} options (1..{len(self.options)}),"
-                f" got {self.correct}"
+                f"'correct' must name exactly one of the {count} options (1..{count}), got {self.correct}"
             )
         return self
 

@@ -30,7 +30,9 @@ def render(replies: list[Reply]) -> str:
     return "\n\n".join(parts)
 
 
-async def chat(assistant: Assistant, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+async def chat(
+    assistant: Assistant, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> None:
     """Run the chat until end of input (Ctrl-D) or Ctrl-C."""
     interactive = stdin.isatty()
     bar = "─" * 60

@@ -1,0 +1,5 @@
+"""`python -m bot` runs the `hocvuso` command line."""
+
+from bot.cli import main
+
+main()
