@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +26,24 @@ def _settings() -> Settings:
         return Settings()
     except Exception as error:  # pydantic's ValidationError lists each bad variable
         console.print(f"[red]Configuration error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _startup_errors() -> Iterator[None]:
+    """Turn content and commune-file problems into a clear message instead of a traceback."""
+    from data.commune import CommuneConfigError
+    from lessons.loader import ContentError
+
+    try:
+        yield
+    except ContentError as error:
+        console.print("[red]The lessons have problems; run `hocvuso lessons check`:[/red]")
+        print(error, file=sys.stderr)
+        raise typer.Exit(2) from None
+    except CommuneConfigError as error:
+        console.print("[red]The commune file (HOCVUSO_COMMUNE_FILE) is invalid:[/red]")
+        print(error, file=sys.stderr)
         raise typer.Exit(2) from None
 
 
@@ -48,7 +68,8 @@ def chat(
         finally:
             await application.close()
 
-    asyncio.run(main())
+    with _startup_errors():
+        asyncio.run(main())
 
 
 @lessons_app.command("check")

@@ -645,7 +645,7 @@ class Dialogue:
             await self._show_card(store, learner, state, lesson.id, int(state.get("card", 1)), turn)
         elif step == "quiz" and lesson is not None and "attempt" in state:
             self._ask_question(lesson, state, turn)
-        elif step in {"lessons", "topics"} and state.get("topic") and step == "lessons":
+        elif step == "lessons" and state.get("topic"):
             await self._topic(store, learner, state, state["topic"], turn)
         else:
             self._menu(learner, state, turn)
