@@ -152,4 +152,5 @@ LESSON_GONE = "Bài này không còn nữa ạ. Bác chọn bài khác nhé."
 INTERNAL_ERROR = (
     'Cháu xin lỗi, cháu vừa gặp trục trặc. Bác thử lại sau một chút, hoặc gõ "menu" để về menu chính ạ.'
 )
-CHOOSE_HINT = "👉 Bác gõ số để chọn (gõ 0 để về menu chính)."
+CHOOSE_HINT = "👉 Bác gõ số để chọn."
+CHOOSE_HINT_MENU = "👉 Bác gõ số để chọn, gõ 0 để về menu chính."

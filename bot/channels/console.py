@@ -47,7 +47,7 @@ async def chat(
     while True:
         try:
             if interactive:
-                line = await asyncio.to_thread(input, "Bạn: ")
+                line = await asyncio.to_thread(input, "✏️  ")
             else:
                 line = stdin.readline()
                 if not line:

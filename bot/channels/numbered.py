@@ -22,6 +22,7 @@ def numbered_texts(replies: list[Reply]) -> list[str]:
                 number += 1
                 lines.append(f"{number}. {button.label}")
         if number and index == len(replies) - 1:
-            lines.append(texts.CHOOSE_HINT)
+            has_menu = any(b.payload == "menu" for r in replies for b in r.buttons)
+            lines.append(texts.CHOOSE_HINT_MENU if has_menu else texts.CHOOSE_HINT)
         out.append("\n".join(lines))
     return out
