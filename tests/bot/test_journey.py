@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.settings import Settings
 from data.models import Completion, Learner, QuizAnswer, QuizAttempt
 from tests.driver import ChatDriver, FakeAnswerer, FakeClock
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Every journey test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("fresh_postgres")
+    return url
 
 
 async def count(app: App, model: type, **where: object) -> int:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
 from data.db import create_engine, migrate, session_factory
@@ -14,8 +15,15 @@ from data.repository import SqlStore
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
 
 
-async def test_migration_creates_the_schema_and_store_rules_hold(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'db' / 'hocvuso.db'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'db' / 'hocvuso.db'}"
+    fresh: str = request.getfixturevalue("fresh_postgres")
+    return fresh
+
+
+async def test_migration_creates_the_schema_and_store_rules_hold(url: str) -> None:
     await asyncio.to_thread(migrate, url)
     await asyncio.to_thread(migrate, url)  # a second run is a no-op
     engine = create_engine(url)
