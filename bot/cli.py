@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,9 +15,14 @@ from rich.table import Table
 
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from lessons.models import Curriculum
+
 app = typer.Typer(help="Trợ lý Bình dân học vụ số — hocvuso.", no_args_is_help=True, add_completion=False)
 lessons_app = typer.Typer(help="Check and inspect the curriculum.", no_args_is_help=True)
 app.add_typer(lessons_app, name="lessons")
+index_app = typer.Typer(help="The question-answering index over the lessons.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 console = Console()
 
 
@@ -105,6 +110,59 @@ def lessons_check(
         console.print(f"[red]{len(problems)} problem(s) found.[/red]")
         raise typer.Exit(1)
     console.print("[green]All lessons are valid.[/green]")
+
+
+def _retrieval_inputs() -> tuple[Settings, Curriculum]:
+    from lessons.loader import load_curriculum
+
+    settings = _settings()
+    with _startup_errors():
+        return settings, load_curriculum(settings.content_dir)
+
+
+@index_app.command("build")
+def index_build(
+    force: Annotated[bool, typer.Option(help="Rebuild even when the stored index is current.")] = False,
+) -> None:
+    """Embed every lesson card and glossary entry and store the index (HOCVUSO_ENCODER, HOCVUSO_DATA_DIR)."""
+    from retrieval.commands import index_build as build
+
+    settings, curriculum = _retrieval_inputs()
+    build(console, settings.encoder, curriculum, settings.data_dir, force=force)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, as a learner would type it.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Answer one question: the decision, the answer, and the top candidates with scores."""
+    from retrieval.commands import ask as run_ask
+
+    settings, curriculum = _retrieval_inputs()
+    run_ask(console, settings.encoder, curriculum, settings.data_dir, question, as_json=json_output)
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Path | None, typer.Option(help="Dev questions (default: the bundled set).")] = None,
+    calibrate: Annotated[bool, typer.Option(help="Choose and save the decision thresholds first.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
+) -> None:
+    """Measure BM25-only, dense-only and fused retrieval on the dev questions, side by side."""
+    from retrieval.commands import DEFAULT_QUESTIONS, evaluate
+
+    settings, curriculum = _retrieval_inputs()
+    questions_path = questions or DEFAULT_QUESTIONS
+    evaluate(
+        console,
+        settings.encoder,
+        curriculum,
+        settings.data_dir,
+        questions_path,
+        do_calibrate=calibrate,
+        as_json=json_output,
+    )
 
 
 def main() -> None:

@@ -1,0 +1,50 @@
+"""The lexical index: BM25 (bm25s) over accent-folded syllables, optionally with syllable pairs.
+
+Vietnamese words are mostly two syllables ("điện thoại", "tài khoản"), so adjacent pairs ("dien_thoai")
+give BM25 word-level matches on top of single syllables. Folding makes "ma otp" and "mã OTP" the same
+tokens. Query tokens unknown to the index get one chance at a telex-typo repair ("caif" -> "cai").
+The index is small and builds in milliseconds, so it is rebuilt at start-up rather than stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.normalize import repair_telex, syllables
+from retrieval.passages import Passage
+
+
+def tokens(text: str, *, pairs: bool, known: frozenset[str] = frozenset()) -> list[str]:
+    words = syllables(text)
+    if known:
+        words = [repair_telex(word, known) for word in words]
+    if pairs:
+        return words + [f"{a}_{b}" for a, b in itertools.pairwise(words)]
+    return words
+
+
+class LexicalIndex:
+    """BM25 scores of a question against every passage."""
+
+    def __init__(self, passages: list[Passage], *, pairs: bool = True) -> None:
+        self.pairs = pairs
+        corpus = [tokens(p.text, pairs=pairs) for p in passages]
+        self.size = len(passages)
+        self._bm25 = bm25s.BM25()
+        self.vocabulary: frozenset[str] = frozenset(w for doc in corpus for w in doc if "_" not in w)
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+        self._known: frozenset[str] = frozenset(self._bm25.vocab_dict) if corpus else frozenset()
+
+    def query_tokens(self, question: str) -> list[str]:
+        return tokens(question, pairs=self.pairs, known=self.vocabulary)
+
+    def scores(self, question: str) -> npt.NDArray[np.float32]:
+        words = [w for w in self.query_tokens(question) if w in self._known]
+        if not words or not self.size:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(words), dtype=np.float32)
