@@ -79,7 +79,12 @@ class SentenceTransformerEncoder:
 
         self.model_name = model
         self._model = SentenceTransformer(model, device=device)
-        dimension = self._model.get_sentence_embedding_dimension()
+        # renamed to get_embedding_dimension in sentence-transformers 6; older releases only have the old name
+        size = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dimension = size()
         if dimension is None:
             dimension = int(self._model.encode(["x"]).shape[1])
         self._dimension = int(dimension)
