@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.certificate import Certificates
 from bot.dialogue import Dialogue
+from bot.mentoring import Mentoring
 from bot.ports import Answerer, Clock, SystemClock
 from bot.service import Assistant
 from bot.settings import Settings
@@ -67,7 +69,17 @@ async def build_app(
     if answerer is None and with_retrieval:
         answerer = await asyncio.to_thread(build_answerer, settings, curriculum)
     clock = clock or SystemClock()
-    dialogue = Dialogue(curriculum, communes, answerer, clock)
+    link = f"https://t.me/{settings.telegram_bot_username}?start=" if settings.telegram_bot_username else None
+    dialogue = Dialogue(
+        curriculum,
+        communes,
+        answerer,
+        clock,
+        mentoring=Mentoring(
+            curriculum, communes, clock, stuck_days=settings.mentor_stuck_days, telegram_link=link
+        ),
+        certificates=Certificates(settings.data_dir / "certificates", communes, clock),
+    )
     assistant = Assistant(session_factory(engine), dialogue, clock)
     return App(
         settings=settings, curriculum=curriculum, communes=communes, engine=engine, assistant=assistant

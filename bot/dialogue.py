@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import texts
+from bot.certificate import Certificates
+from bot.mentoring import Mentoring
 from bot.messages import Button, Incoming, Kind, Reply
 from bot.ports import Answerer, Clock, Store
+from bot.privacy import Privacy
 from data.commune import Commune, CommuneConfig
 from data.models import Learner
 from lessons.models import Curriculum, Lesson
@@ -64,12 +67,22 @@ class Dialogue:
     """The conversation engine; one instance serves every learner."""
 
     def __init__(
-        self, curriculum: Curriculum, communes: CommuneConfig, answerer: Answerer | None, clock: Clock
+        self,
+        curriculum: Curriculum,
+        communes: CommuneConfig,
+        answerer: Answerer | None,
+        clock: Clock,
+        *,
+        mentoring: Mentoring | None = None,
+        certificates: Certificates | None = None,
     ) -> None:
         self.curriculum = curriculum
         self.communes = communes
         self.answerer = answerer
         self.clock = clock
+        self.mentoring = mentoring or Mentoring(curriculum, communes, clock)
+        self.privacy = Privacy(communes)
+        self.certificates = certificates
 
     # --- entry point ---------------------------------------------------------------------------
     async def handle(self, store: Store, event: Incoming) -> list[Reply]:
@@ -217,6 +230,7 @@ class Dialogue:
             group = event.payload.removeprefix("age:")
             learner.age_group = group if group in groups else None
             learner.registered_at = self.clock.now()
+            invite = state.get("invite")
             state.clear()
             state["step"] = "menu"
             commune = self.communes.commune(learner.commune_id or "") or self._default_commune()
@@ -225,6 +239,8 @@ class Dialogue:
                 texts.REGISTERED.format(name=learner.name, village=village.name if village else ""),
                 self._menu_buttons(),
             )
+            if invite:  # a mentor's code from the /start link, carried through consent
+                await self.mentoring.apply_code(store, learner, str(invite), turn)
             return
         turn.say(texts.CHOOSE_FROM_LIST)
         self._ask_age(turn)
@@ -275,12 +291,18 @@ class Dialogue:
         if fold(text) in MENU_WORDS:
             self._menu(learner, state, turn)
             return
+        if await self.mentoring.text(store, learner, state, text, turn):  # "ma <code>", a mentor's answer
+            return
         await self._question(store, learner, state, text, turn)
 
     async def _command(
         self, store: Store, learner: Learner, state: dict[str, Any], event: Incoming, turn: Turn
     ) -> None:
         command = event.text.lower()
+        if await self.mentoring.command(store, learner, state, event, turn):
+            return
+        if await self.privacy.command(store, learner, state, event, turn):
+            return
         if command in {"start", "menu"}:
             self._menu(learner, state, turn, greet=command == "start")
         elif command == "hoc":
@@ -300,6 +322,10 @@ class Dialogue:
     ) -> None:
         action, _, rest = payload.partition(":")
         args = rest.split(":") if rest else []
+        if await self.mentoring.button(store, learner, state, payload, turn):
+            return
+        if await self.privacy.button(store, learner, state, payload, turn):
+            return
         if action == "menu":
             self._menu(learner, state, turn)
         elif action == "learn":
@@ -557,6 +583,9 @@ class Dialogue:
         core = {le.id for le in self.curriculum.core_lessons}
         if newly and core and core <= done and not core <= done_before:
             turn.say(texts.CORE_DONE)
+            certificate = await self.certificates.issue(store, learner) if self.certificates else None
+            if certificate is not None:
+                turn.replies.append(certificate)
         buttons = []
         suggestion = self._suggest(done, {}, after=lesson)
         if suggestion is not None:

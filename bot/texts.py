@@ -154,3 +154,91 @@ INTERNAL_ERROR = (
 )
 CHOOSE_HINT = "👉 Bác gõ số để chọn."
 CHOOSE_HINT_MENU = "👉 Bác gõ số để chọn, gõ 0 để về menu chính."
+
+# --- mentors ("Đại sứ số"; a mentor is addressed as "bạn") and learners joining them -------------------
+MENTOR_JOINED = "✅ Bác đã kết nối với Đại sứ số {mentor}. Khi cần giúp, Đại sứ số sẽ nhắn cho bác qua đây ạ."
+MENTOR_CHANGED = "✅ Bác đã chuyển sang Đại sứ số {mentor} ạ."
+MENTOR_ALREADY = "Bác đang được Đại sứ số {mentor} hướng dẫn rồi ạ."
+MENTOR_CODE_UNKNOWN = "Cháu không tìm thấy mã {code} ạ. Bác kiểm tra lại mã với Đại sứ số giúp cháu nhé."
+MENTOR_CODE_SELF = "Đây là mã của chính bạn — người học dùng mã này để kết nối với bạn."
+MENTOR_NONE = (
+    "Bác chưa kết nối với Đại sứ số nào ạ. Khi có mã của Đại sứ số, bác gõ: ma <mã> (ví dụ: ma AB3CDE)."
+)
+MENTOR_MINE = "Đại sứ số của bác là {mentor}. Bác muốn đổi thì gõ: ma <mã mới>."
+MENTOR_LEFT = "Bác đã rời Đại sứ số {mentor}. Muốn kết nối lại, bác gõ: ma <mã>."
+BTN_LEAVE_MENTOR = "🚪 Rời Đại sứ số"
+MENTOR_BECAME = (
+    "🎉 Chào Đại sứ số {name}! Bạn đã được xã {commune} ghi nhận là Đại sứ số.\n"
+    "Mã của bạn: {code}. Người học gõ «ma {code}» (hoặc mở đường dẫn bạn gửi) để kết nối với bạn.\n"
+    "Gõ /hocvien để xem người học của bạn."
+)
+MENTOR_ONLY = "Lệnh này dành cho Đại sứ số ạ. Nếu bác là Đại sứ số, bác gõ: ma <mã mời của xã>."
+MENTOR_PANEL = (
+    "👥 Đại sứ số {name}: bạn đang hướng dẫn {count}/{target} người học{flag}.\nMã của bạn: {code}{link}"
+)
+MENTOR_BELOW_TARGET = " (cần thêm {missing} người nữa)"
+MENTOR_LINK = "\nĐường dẫn Telegram: {link}"
+MENTOR_NO_LEARNERS = "Chưa có ai kết nối với bạn. Gửi mã của bạn cho người học: họ gõ «ma {code}»."
+MENTOR_LEARNER_LINE = "{number}. {name} — {village}: {done}/{total} bài, {active}{stuck}"
+MENTOR_ACTIVE_TODAY = "hoạt động hôm nay"
+MENTOR_ACTIVE_DAYS = "hoạt động {days} ngày trước"
+MENTOR_STUCK = " ⚠️ cần giúp"
+MENTOR_LEARNER = (
+    "👤 {name} — {village}\nĐã xong {done}/{total} bài (cốt lõi {core_done}/{core_total}).\n{active}{stuck}"
+    "\nBài đã xong: {lessons}"
+)
+MENTOR_NOT_YOURS = "Không tìm thấy người học này trong danh sách của bạn."
+BTN_PUSH_ALL = "📤 Gửi bài cho tất cả"
+BTN_PUSH_ONE = "📤 Gửi bài cho {name}"
+BTN_MENTOR_QUESTIONS = "❓ Câu hỏi chờ trả lời ({count})"
+BTN_MENTOR_HOME = "👥 Người học của tôi"
+BTN_MENTOR_LEARNER = "👤 {name}"
+MENTOR_CHOOSE_TOPIC = "Chọn chủ đề của bài muốn gửi:"
+MENTOR_CHOOSE_LESSON = "Chọn bài muốn gửi cho {who}:"
+MENTOR_EVERYONE = "tất cả người học của bạn"
+MENTOR_PUSHED = "📤 Đã gửi bài «{lesson}» cho {count} người học. Họ sẽ nhận được tin nhắn trong ít phút."
+MENTOR_PUSHED_ALREADY = "Bạn vừa gửi bài «{lesson}» rồi, cháu không gửi lại lần nữa."
+MENTOR_PUSH_NOBODY = "Chưa có người học nào để gửi bài."
+PUSH_MESSAGE = "📚 Đại sứ số {mentor} gửi bác bài học: «{lesson}». Bác bấm nút dưới đây để học nhé."
+BTN_PUSH_OPEN = "📖 Học bài này"
+MENTOR_NO_QUESTIONS = "Không có câu hỏi nào đang chờ trả lời. 👍"
+MENTOR_QUESTION_LINE = "{number}. {name} ({when}): «{text}»"
+MENTOR_QUESTIONS = "Câu hỏi người học của bạn gửi mà trợ lý chưa trả lời được:"
+BTN_ANSWER_QUESTION = "✍️ Trả lời câu {number}"
+MENTOR_QUESTION_GONE = "Câu hỏi này không còn chờ trả lời (hoặc không thuộc người học của bạn)."
+MENTOR_TYPE_ANSWER = "Bạn gõ câu trả lời cho {name}. Câu hỏi: «{text}»\n(Gõ 0 để hủy.)"
+MENTOR_ANSWER_EMPTY = "Câu trả lời đang trống. Bạn gõ câu trả lời, hoặc gõ 0 để hủy."
+MENTOR_ANSWER_SENT = "✅ Đã gửi câu trả lời cho {name}."
+ANSWER_FROM_MENTOR = "💬 Trả lời câu hỏi của bác «{question}»:\n\n{answer}\n\n— {who}"
+ANSWER_FROM_COMMUNE = "cán bộ {commune}"
+
+# --- personal data (/xoadulieu) ------------------------------------------------------------------------
+MY_DATA = (
+    "🔒 Thông tin cháu đang lưu về bác:\n"
+    "• Tên: {name}\n• Xã/phường: {commune}\n• Thôn/tổ dân phố: {village}\n• Nhóm tuổi: {age}\n"
+    "• Kênh: {channel}\n• Ngày đăng ký: {registered}\n• Số bài đã học xong: {completed}\n"
+    "• Số câu hỏi đã gửi: {questions}\n• Đại sứ số: {mentor}"
+)
+MY_DATA_NONE = "(không có)"
+DELETE_ASK = (
+    "Bác có muốn xóa thông tin cá nhân của mình không ạ? Cháu sẽ xóa tên, tài khoản, nhóm tuổi, câu hỏi "
+    "và chỗ bác đang học. Xã chỉ giữ lại con số thống kê không có tên (ví dụ: một người ở {village} đã học "
+    "xong bài). Việc này không hoàn tác được."
+)
+BTN_DELETE_CONFIRM = "🗑 Xóa thông tin của tôi"
+BTN_DELETE_CANCEL = "↩ Không xóa"
+DELETE_DONE = (
+    "Cháu đã xóa thông tin cá nhân của bác. Cảm ơn bác đã học cùng cháu! "
+    "Nếu bác muốn học lại, bác cứ nhắn cho cháu bất cứ lúc nào."
+)
+DELETE_CANCELLED = "Cháu giữ nguyên thông tin của bác ạ."
+
+# --- certificate -------------------------------------------------------------------------------------
+CERTIFICATE_SENT = "📜 Đây là giấy chứng nhận của bác. Mã xác minh: {code}."
+CERTIFICATE_TITLE = "GIẤY CHỨNG NHẬN"
+CERTIFICATE_SUBTITLE = "Hoàn thành chương trình kiến thức số cơ bản"
+CERTIFICATE_CAMPAIGN = "«Bình dân học vụ số»"
+CERTIFICATE_AWARDED = "Chứng nhận Ông/Bà"
+CERTIFICATE_COMMUNE = "{commune}, {province}"
+CERTIFICATE_DATE = "Ngày {day:02d} tháng {month:02d} năm {year}"
+CERTIFICATE_CODE = "Mã xác minh: {code}"

@@ -6,19 +6,25 @@ here is therefore part of that single unit of work.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from data import outbox
 from data.models import (
+    Broadcast,
+    Certificate,
     Completion,
     ConversationState,
     Learner,
     LessonProgress,
+    MentorCode,
+    MentorInvite,
     ProcessedEvent,
     QuizAnswer,
     QuizAttempt,
@@ -197,3 +203,200 @@ class SqlStore:
         if lesson_id is not None:
             query = query.where(Completion.lesson_id == lesson_id)
         return int(await self.session.scalar(query) or 0)
+
+    # --- mentoring (see bot.mentoring) ----------------------------------------------------------
+    async def mentor_code(self, mentor_id: int) -> str:
+        """The mentor's personal code, created on first use."""
+        row = await self.session.get(MentorCode, mentor_id)
+        if row is not None:
+            return row.code
+        code = await self._unused_code(MentorCode, 6)
+        self.session.add(MentorCode(mentor_id=mentor_id, code=code, created_at=self.now))
+        await self.session.flush()
+        return code
+
+    async def _unused_code(self, model: type[MentorCode] | type[MentorInvite], length: int) -> str:
+        while True:
+            code = new_code(length)
+            if await self.session.scalar(select(func.count()).where(model.code == code)) == 0:
+                return code
+
+    async def mentor_by_code(self, code: str) -> Learner | None:
+        return await self.session.scalar(
+            select(Learner)
+            .join(MentorCode, MentorCode.mentor_id == Learner.id)
+            .where(MentorCode.code == code.upper(), Learner.role == "mentor", Learner.deleted_at.is_(None))
+        )
+
+    async def redeem_invite(self, code: str, learner: Learner) -> MentorInvite | None:
+        """Make `learner` a mentor with an unused invite of their commune; None when the code is not one."""
+        invite = await self.session.scalar(
+            select(MentorInvite).where(MentorInvite.code == code.upper(), MentorInvite.used_by.is_(None))
+        )
+        if invite is None or invite.commune_id != learner.commune_id:
+            return None
+        invite.used_by = learner.id
+        invite.used_at = self.now
+        learner.role = "mentor"
+        learner.mentor_id = None
+        return invite
+
+    async def mentees(self, mentor_id: int) -> list[tuple[Learner, int]]:
+        """A mentor's learners with how many lessons each has completed, by name."""
+        rows = await self.session.execute(
+            select(Learner, func.count(Completion.id))
+            .outerjoin(Completion, Completion.learner_id == Learner.id)
+            .where(Learner.mentor_id == mentor_id, Learner.deleted_at.is_(None))
+            .group_by(Learner.id)
+            .order_by(Learner.name, Learner.id)
+        )
+        return [(learner, int(done)) for learner, done in rows]
+
+    async def mentee(self, mentor_id: int, learner_id: int) -> Learner | None:
+        """One of the mentor's own learners; None for anybody else (a mentor sees only their learners)."""
+        return await self.session.scalar(
+            select(Learner).where(
+                Learner.id == learner_id, Learner.mentor_id == mentor_id, Learner.deleted_at.is_(None)
+            )
+        )
+
+    async def learner_by_id(self, learner_id: int) -> Learner | None:
+        return await self.session.get(Learner, learner_id)
+
+    async def mentor_questions(self, mentor_id: int) -> list[tuple[UnansweredQuestion, Learner]]:
+        """Open questions the assistant could not answer, asked by the mentor's own learners."""
+        rows = await self.session.execute(
+            select(UnansweredQuestion, Learner)
+            .join(Learner, Learner.id == UnansweredQuestion.learner_id)
+            .where(Learner.mentor_id == mentor_id, UnansweredQuestion.status == "open")
+            .order_by(UnansweredQuestion.asked_at)
+        )
+        return [(q, learner) for q, learner in rows]
+
+    async def mentor_question(
+        self, mentor_id: int, question_id: int
+    ) -> tuple[UnansweredQuestion, Learner] | None:
+        """One open question of the mentor's own learners; None for any other id."""
+        row = (
+            await self.session.execute(
+                select(UnansweredQuestion, Learner)
+                .join(Learner, Learner.id == UnansweredQuestion.learner_id)
+                .where(
+                    UnansweredQuestion.id == question_id,
+                    Learner.mentor_id == mentor_id,
+                    UnansweredQuestion.status == "open",
+                )
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def answer_question(
+        self, question: UnansweredQuestion, learner: Learner, text: str, by: str, reply: dict[str, Any]
+    ) -> int:
+        """Record the answer and queue it for the learner; returns the outbox broadcast id."""
+        question.status = "answered"
+        question.answer_text = text
+        question.answered_at = self.now
+        question.answered_by = by[:100]
+        broadcast = Broadcast(
+            kind="answer",
+            commune_id=learner.commune_id,
+            village_id=learner.village_id,
+            mentor_id=learner.mentor_id if by.startswith("mentor:") else None,
+            admin_username=by.removeprefix("admin:") if by.startswith("admin:") else None,
+            text=text,
+            created_at=self.now,
+        )
+        await outbox.enqueue(self.session, broadcast, [learner], reply, self.now)
+        return broadcast.id
+
+    async def push(
+        self, mentor: Learner, recipients: list[Learner], lesson_id: str, text: str, reply: dict[str, Any]
+    ) -> Broadcast:
+        """Record a mentor's push of a lesson and queue one message per learner."""
+        broadcast = Broadcast(
+            kind="push",
+            commune_id=mentor.commune_id,
+            mentor_id=mentor.id,
+            lesson_id=lesson_id,
+            text=text,
+            created_at=self.now,
+        )
+        await outbox.enqueue(self.session, broadcast, recipients, reply, self.now)
+        return broadcast
+
+    # --- certificates (see bot.certificate) -----------------------------------------------------
+    async def certificate(self, learner_id: int) -> Certificate | None:
+        return await self.session.scalar(select(Certificate).where(Certificate.learner_id == learner_id))
+
+    async def add_certificate(self, learner: Learner, path: str, code: str) -> Certificate:
+        certificate = Certificate(
+            code=code,
+            learner_id=learner.id,
+            name=learner.name,
+            commune_id=learner.commune_id,
+            issued_at=self.now,
+            path=path,
+        )
+        self.session.add(certificate)
+        await self.session.flush()
+        return certificate
+
+    async def code_taken(self, code: str) -> bool:
+        return bool(await self.session.scalar(select(func.count()).where(Certificate.code == code)))
+
+    # --- personal data (see bot.privacy) --------------------------------------------------------
+    async def personal_data(self, learner: Learner) -> dict[str, Any]:
+        """What is stored about a learner, for showing it to them."""
+        mentor = await self.session.get(Learner, learner.mentor_id) if learner.mentor_id else None
+        questions = await self.session.scalar(
+            select(func.count()).where(UnansweredQuestion.learner_id == learner.id)
+        )
+        return {
+            "completed": len(await self.completed(learner.id)),
+            "questions": int(questions or 0),
+            "mentor": mentor.name if mentor is not None else None,
+        }
+
+    async def erase_learner(self, learner: Learner) -> None:
+        """Delete a learner's personal data while anonymous counts stay right.
+
+        The row stays (village, completions and quiz results still count in the statistics) but loses
+        name, channel ids, display name and age group; their questions, conversation state, unsent
+        messages, mentor code and the name on any certificate are removed, and their own learners
+        are released. The next message from the same account starts afresh with the consent question.
+        """
+        await self.session.execute(
+            delete(UnansweredQuestion).where(UnansweredQuestion.learner_id == learner.id)
+        )
+        await self.session.execute(
+            delete(ConversationState).where(ConversationState.learner_id == learner.id)
+        )
+        await self.session.execute(delete(MentorCode).where(MentorCode.mentor_id == learner.id))
+        await self.session.execute(
+            update(Learner).where(Learner.mentor_id == learner.id).values(mentor_id=None)
+        )
+        await self.session.execute(
+            update(Certificate).where(Certificate.learner_id == learner.id).values(name=None)
+        )
+        await outbox.cancel_for(self.session, learner.id, self.now)
+        learner.name = None
+        learner.display_name = None
+        learner.age_group = None
+        learner.channel_user_id = f"deleted-{learner.id}"
+        learner.chat_id = ""
+        learner.mentor_id = None
+        learner.consent_at = None
+        learner.deleted_at = self.now
+
+
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ"
+_CODE_DIGITS = "23456789"
+
+
+def new_code(length: int) -> str:
+    """A random code easy to read aloud and type (no 0/O, 1/I/L); always holds a digit, so typed
+    words are never mistaken for a code."""
+    chars = [secrets.choice(_CODE_ALPHABET + _CODE_DIGITS) for _ in range(length - 1)]
+    chars.insert(secrets.randbelow(length), secrets.choice(_CODE_DIGITS))
+    return "".join(chars)

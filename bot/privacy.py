@@ -1,0 +1,103 @@
+"""A learner's own data: see what is stored (/dulieu) and delete it (/xoadulieu, after a confirmation).
+
+Deletion anonymises rather than removes the learner's row (see `SqlStore.erase_learner`): name, channel
+ids, display name and age group go, while village and completions stay, so the commune's anonymous
+counts do not change when somebody leaves (Decree 13/2023/NĐ-CP asks for deletion of personal data, not
+of statistics).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot import texts
+from bot.messages import Button, Incoming
+from bot.ports import Store
+from data.commune import CommuneConfig
+from data.models import Learner
+from data.repository import SqlStore
+from data.stats import VIETNAM, utc
+
+if TYPE_CHECKING:
+    from bot.dialogue import Turn
+
+COMMANDS = frozenset({"xoadulieu", "dulieu"})
+
+
+class Privacy:
+    """Shows and deletes a learner's personal data."""
+
+    def __init__(self, communes: CommuneConfig) -> None:
+        self.communes = communes
+
+    async def command(
+        self, store: Store, learner: Learner, state: dict[str, Any], event: Incoming, turn: Turn
+    ) -> bool:
+        if event.text.lower() not in COMMANDS or not isinstance(store, SqlStore):
+            return False
+        await self._show(store, learner, turn)
+        state["step"] = "confirm_delete" if event.text.lower() == "xoadulieu" else "menu"
+        village = self._village(learner)
+        if state["step"] == "confirm_delete":
+            turn.say(
+                texts.DELETE_ASK.format(village=village),
+                [
+                    Button(texts.BTN_DELETE_CONFIRM, "priv:delete"),
+                    Button(texts.BTN_DELETE_CANCEL, "priv:keep"),
+                ],
+            )
+        else:
+            turn.say(
+                texts.MENU, [Button(texts.BTN_DELETE_CONFIRM, "priv:ask"), Button(texts.BTN_MENU, "menu")]
+            )
+        return True
+
+    async def button(
+        self, store: Store, learner: Learner, state: dict[str, Any], payload: str, turn: Turn
+    ) -> bool:
+        if not payload.startswith("priv:") or not isinstance(store, SqlStore):
+            return False
+        action = payload.removeprefix("priv:")
+        if action == "delete" and state.get("step") == "confirm_delete":
+            await store.erase_learner(learner)
+            state.clear()
+            turn.say(texts.DELETE_DONE)
+        elif action in {"delete", "ask"}:
+            # a delete button from an old message: ask again rather than delete without a fresh yes
+            state["step"] = "confirm_delete"
+            turn.say(
+                texts.DELETE_ASK.format(village=self._village(learner)),
+                [
+                    Button(texts.BTN_DELETE_CONFIRM, "priv:delete"),
+                    Button(texts.BTN_DELETE_CANCEL, "priv:keep"),
+                ],
+            )
+        else:
+            state["step"] = "menu"
+            turn.say(texts.DELETE_CANCELLED, [Button(texts.BTN_MENU, "menu")])
+        return True
+
+    def _village(self, learner: Learner) -> str:
+        commune = self.communes.commune(learner.commune_id or "")
+        village = commune.village(learner.village_id or "") if commune else None
+        return village.name if village else texts.MY_DATA_NONE
+
+    async def _show(self, store: SqlStore, learner: Learner, turn: Turn) -> None:
+        data = await store.personal_data(learner)
+        commune = self.communes.commune(learner.commune_id or "")
+        ages = dict(texts.AGE_GROUPS)
+        none = texts.MY_DATA_NONE
+        registered = learner.registered_at
+        turn.say(
+            texts.MY_DATA.format(
+                name=learner.name or none,
+                commune=commune.name if commune else none,
+                village=self._village(learner),
+                age=ages.get(learner.age_group or "", none),
+                channel=learner.channel,
+                registered=utc(registered).astimezone(VIETNAM).strftime("%d/%m/%Y") if registered else none,
+                completed=data["completed"],
+                questions=data["questions"],
+                mentor=data["mentor"] or none,
+            )
+        )

@@ -1,0 +1,248 @@
+"""Mentors ("Đại sứ số") through the real engine and a fake channel: enrolment by codes, pushes through
+the outbox, progress, stuck learners, answering queued questions, and the rule that a mentor sees and
+acts on their own learners only."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.outbox import OutboxWorker
+from data.models import Broadcast, Learner, OutboxMessage, UnansweredQuestion
+from tests.admin.helpers import OTP, WIFI, FakeSender, finish_lesson, invite_code, make_mentor
+from tests.driver import ChatDriver, FakeClock
+
+
+async def worker_run(app: App, sender: FakeSender) -> None:
+    worker = OutboxWorker(
+        app.assistant.sessions, {sender.name: sender}, app.assistant.clock, rates={"test": 0}
+    )
+    await worker.run_once()
+
+
+async def test_a_mentor_enrols_five_pushes_a_lesson_sees_who_finished_and_answers_a_question(
+    app: App,
+) -> None:
+    mentor, code = await make_mentor(app)
+    learners = []
+    for n in range(5):
+        chat = ChatDriver(app.assistant, f"hv{n}")
+        if n < 3:  # the Telegram deep link: the code rides through consent and applies after registration
+            await chat.say(f"/start m_{code}")
+            await chat.press("Đồng ý")
+            await chat.say(f"Người Học {n}")
+            await chat.press("Thôn Tây")
+            await chat.press("Bỏ qua")
+        else:  # any channel: a typed "ma <code>" after registering, without diacritics or case
+            await chat.register(f"Người Học {n}", "Thôn Tây")
+            await chat.say(f"mã {code.lower()}")
+        assert "Bác đã kết nối với Đại sứ số Lê Đại Sứ" in chat.text
+        learners.append(chat)
+
+    await mentor.say("/hocvien")
+    assert "5/5 người học" in mentor.text and "cần thêm" not in mentor.text
+    assert all(f"Người Học {n}" in mentor.text for n in range(5))
+
+    await mentor.press("Gửi bài cho tất cả")
+    await mentor.press("Điện thoại")
+    await mentor.press("Kết nối Wi-Fi")
+    assert "cho 5 người học" in mentor.text
+
+    sender = FakeSender()
+    await worker_run(app, sender)
+    assert sorted(chat for chat, _ in sender.sent) == [f"hv{n}" for n in range(5)]
+    pushed = sender.to("hv0")[0]
+    assert "Lê Đại Sứ" in pushed.text and "Kết nối Wi-Fi" in pushed.text
+    assert [b.payload for b in pushed.buttons] == ["lesson:dien-thoai-wifi"]
+    async with app.assistant.sessions() as session:
+        push = (await session.scalars(select(Broadcast).where(Broadcast.kind == "push"))).one()
+    assert (push.lesson_id, push.recipients) == ("dien-thoai-wifi", 5)
+
+    # learner 0 opens the pushed lesson with its button and passes
+    await finish_lesson(learners[0], pushed.buttons[0].payload.removeprefix("lesson:"), WIFI)
+    await mentor.say("/hocvien")
+    lines = {line.split(" — ")[0][3:]: line for line in mentor.text.splitlines() if " — " in line}
+    assert "1/3 bài" in lines["Người Học 0"] and "0/3 bài" in lines["Người Học 1"]
+
+    # learner 1 asks what the assistant cannot answer; the mentor answers; the learner receives it
+    await learners[1].say("xin mẫu đơn xin trợ cấp người cao tuổi ở đâu")
+    assert "chưa có câu trả lời" in learners[1].text
+    await mentor.say("/cauhoi")
+    assert "Người Học 1" in mentor.text and "trợ cấp người cao tuổi" in mentor.text
+    await mentor.press("Trả lời câu 1")
+    await mentor.say("Bác ra bộ phận một cửa của UBND xã, mang theo CCCD ạ.")
+    assert "Đã gửi câu trả lời cho Người Học 1" in mentor.text
+    await worker_run(app, sender)
+    answer = sender.to("hv1")[-1]
+    assert "bộ phận một cửa" in answer.text and "trợ cấp người cao tuổi" in answer.text
+    async with app.assistant.sessions() as session:
+        question = (await session.scalars(select(UnansweredQuestion))).one()
+    assert question.status == "answered" and question.answer_text is not None
+    await mentor.say("/cauhoi")
+    assert "Không có câu hỏi" in mentor.text
+
+
+async def test_a_mentor_below_five_is_told_how_many_are_missing(app: App) -> None:
+    mentor, code = await make_mentor(app)
+    chat = ChatDriver(app.assistant, "a")
+    await chat.register("Bà Một")
+    await chat.say(f"ma {code}")
+    await mentor.say("/hocvien")
+    assert "1/5 người học (cần thêm 4 người nữa)" in mentor.text
+
+
+async def test_an_idle_learner_shows_as_stuck_after_the_configured_days(app: App, clock: FakeClock) -> None:
+    mentor, code = await make_mentor(app)
+    chat = ChatDriver(app.assistant, "a")
+    await chat.register("Bà Một")
+    await chat.say(f"ma {code}")
+    clock.advance(days=6)
+    await mentor.say("/hocvien")
+    assert "hoạt động 6 ngày trước" in mentor.text and "cần giúp" not in mentor.text
+    clock.advance(days=1)
+    await mentor.say("/hocvien")
+    assert "hoạt động 7 ngày trước ⚠️ cần giúp" in mentor.text
+    await chat.say("menu")  # active again
+    await mentor.say("/hocvien")
+    assert "cần giúp" not in mentor.text
+
+
+async def test_a_learner_leaves_and_changes_mentor(app: App) -> None:
+    first, code1 = await make_mentor(app, "m1", "Đại Sứ Một")
+    second, code2 = await make_mentor(app, "m2", "Đại Sứ Hai")
+    chat = ChatDriver(app.assistant, "a")
+    await chat.register("Bà Một")
+    await chat.say(f"ma {code1}")
+    await chat.say(f"ma {code1}")
+    assert "đang được Đại sứ số Đại Sứ Một" in chat.text
+    await chat.say(f"ma {code2}")
+    assert "chuyển sang Đại sứ số Đại Sứ Hai" in chat.text
+    await first.say("/hocvien")
+    assert "0/5" in first.text
+    await chat.say("/daisu")
+    assert "Đại Sứ Hai" in chat.text
+    await chat.press("Rời Đại sứ số")
+    assert "đã rời" in chat.text
+    await second.say("/hocvien")
+    assert "0/5" in second.text
+
+
+async def test_wrong_and_used_codes_are_refused_and_ordinary_questions_stay_questions(app: App) -> None:
+    code = await invite_code(app)
+    first = ChatDriver(app.assistant, "a")
+    await first.register("Người Một")
+    await first.say(f"ma {code}")
+    assert "Chào Đại sứ số" in first.text
+    second = ChatDriver(app.assistant, "b")
+    await second.register("Người Hai")
+    await second.say(f"ma {code}")  # an invite works once
+    assert f"không tìm thấy mã {code}" in second.text
+    await second.say("/hocvien")
+    assert "dành cho Đại sứ số" in second.text
+    await second.say("ma otp la gi")  # words, not a code: a question for the assistant
+    assert "chưa có câu trả lời" in second.text
+    await first.say(f"ma {first.text and (await _own_code(first))}")
+    assert "mã của chính bạn" in first.text
+
+
+async def _own_code(mentor: ChatDriver) -> str:
+    await mentor.say("/madaisu")
+    return mentor.text.split("Mã của bạn: ")[1].split()[0]
+
+
+async def test_a_double_tap_on_push_sends_once(app: App) -> None:
+    mentor, code = await make_mentor(app)
+    chat = ChatDriver(app.assistant, "a")
+    await chat.register("Bà Một")
+    await chat.say(f"ma {code}")
+    await mentor.say("/hocvien")
+    await mentor.press("Gửi bài cho tất cả")
+    await mentor.press("An toàn")
+    payload = mentor.button("Giữ kín mã OTP").payload
+    await mentor.press_payload(payload)
+    await mentor.press_payload(payload)
+    assert "vừa gửi bài" in mentor.text
+    async with app.assistant.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+async def test_a_push_to_one_learner_reaches_only_that_learner(app: App) -> None:
+    mentor, code = await make_mentor(app)
+    chats = []
+    for user in ("a", "b"):
+        chat = ChatDriver(app.assistant, user)
+        await chat.register(f"Bà {user.upper()}")
+        await chat.say(f"ma {code}")
+        chats.append(chat)
+    await mentor.say("/hocvien")
+    await mentor.press("Bà B")
+    await mentor.press("Gửi bài cho Bà B")
+    await mentor.press("An toàn")
+    await mentor.press("Giữ kín mã OTP")
+    assert "cho 1 người học" in mentor.text
+    sender = FakeSender()
+    await worker_run(app, sender)
+    assert [chat for chat, _ in sender.sent] == ["b"]
+    await finish_lesson(chats[1], "an-toan-otp", OTP)
+    await mentor.press_payload(mentor.button("Người học của tôi").payload)
+    await mentor.press("Bà B")
+    assert "Giữ kín mã OTP" in mentor.text and "1/3 bài" in mentor.text
+
+
+# --- a mentor sees and acts on their own learners only -------------------------------------------
+async def _two_mentors(app: App) -> tuple[ChatDriver, ChatDriver, int, int]:
+    """Mentor 1 with learner A; mentor 2 with learner B (who has an open question). Returns ids of A, B."""
+    m1, code1 = await make_mentor(app, "m1", "Đại Sứ Một")
+    m2, code2 = await make_mentor(app, "m2", "Đại Sứ Hai")
+    a, b = ChatDriver(app.assistant, "a"), ChatDriver(app.assistant, "b")
+    await a.register("Bà A")
+    await a.say(f"ma {code1}")
+    await b.register("Bà B")
+    await b.say(f"ma {code2}")
+    await b.say("hỏi một câu không ai biết")
+    async with app.assistant.sessions() as session:
+        ids = dict((await session.execute(select(Learner.channel_user_id, Learner.id))).all())
+    return m1, m2, ids["a"], ids["b"]
+
+
+async def test_a_mentor_cannot_open_another_mentors_learner(app: App) -> None:
+    m1, _, a_id, b_id = await _two_mentors(app)
+    await m1.press_payload(f"m:l:{a_id}")
+    assert "Bà A" in m1.text
+    await m1.press_payload(f"m:l:{b_id}")  # a guessed id
+    assert "Không tìm thấy người học" in m1.text and "Bà B" not in m1.text
+
+
+async def test_a_mentor_cannot_push_to_another_mentors_learner(app: App) -> None:
+    m1, _, _, b_id = await _two_mentors(app)
+    await m1.press_payload(f"m:pl:an-toan-otp:{b_id}")
+    assert "Không tìm thấy người học" in m1.text
+    await m1.press_payload("m:pl:an-toan-otp:abc")  # a malformed id is not "everyone"
+    assert "Không tìm thấy người học" in m1.text
+    async with app.assistant.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+async def test_a_mentor_sees_and_answers_only_their_learners_questions(app: App) -> None:
+    m1, m2, _, b_id = await _two_mentors(app)
+    await m1.say("/cauhoi")
+    assert "Không có câu hỏi" in m1.text
+    async with app.assistant.sessions() as session:
+        question_id = await session.scalar(
+            select(UnansweredQuestion.id).where(UnansweredQuestion.learner_id == b_id)
+        )
+    await m1.press_payload(f"m:qa:{question_id}")  # a guessed question id
+    assert "không thuộc người học của bạn" in m1.text
+    await m1.say("một câu trả lời")  # not taken as an answer: no reply step was opened
+    async with app.assistant.sessions() as session:
+        question = await session.get(UnansweredQuestion, question_id)
+        assert question is not None and question.status == "open" and question.answer_text is None
+    await m2.say("/cauhoi")
+    assert "hỏi một câu không ai biết" in m2.text
+
+
+async def test_a_learner_cannot_use_mentor_buttons(app: App) -> None:
+    _, _, a_id, _ = await _two_mentors(app)
+    learner = ChatDriver(app.assistant, "b")
+    await learner.press_payload(f"m:l:{a_id}")
+    assert "dành cho Đại sứ số" in learner.text and "Bà A" not in learner.text
