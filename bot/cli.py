@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +23,10 @@ lessons_app = typer.Typer(help="Check and inspect the curriculum.", no_args_is_h
 app.add_typer(lessons_app, name="lessons")
 index_app = typer.Typer(help="The question-answering index over the lessons.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+admin_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+mentors_app = typer.Typer(help='Mentors ("Đại sứ số").', no_args_is_help=True)
+app.add_typer(mentors_app, name="mentors")
 console = Console()
 
 
@@ -163,6 +167,77 @@ def eval_command(
         do_calibrate=calibrate,
         as_json=json_output,
     )
+
+
+_T = TypeVar("_T")
+
+
+def _run_admin_command(work: Coroutine[Any, Any, _T]) -> _T:
+    from admin.commands import CommandError
+
+    try:
+        with _startup_errors():
+            return asyncio.run(work)
+    except CommandError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+@admin_app.command("create")
+def admin_create(
+    username: Annotated[str, typer.Option(help="Login name (letters, digits, '.', '_').")],
+    commune: Annotated[str | None, typer.Option(help="The commune this admin sees (its id).")] = None,
+    super_admin: Annotated[
+        bool, typer.Option("--super", help="Sees every commune of the deployment.")
+    ] = False,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="HOCVUSO_ADMIN_PASSWORD",
+            help="At least 10 characters; asked for when not given (or from HOCVUSO_ADMIN_PASSWORD).",
+        ),
+    ] = "",
+) -> None:
+    """Create a dashboard account; the password is stored only as an argon2 hash."""
+    from admin.commands import create_admin
+
+    created = _run_admin_command(create_admin(_settings(), username, password, commune, super_admin))
+    console.print(f"[green]Created {created}.[/green]")
+
+
+@mentors_app.command("invite")
+def mentors_invite(
+    commune: Annotated[
+        str | None, typer.Option(help="The commune (its id); optional with one commune.")
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, max=200, help="How many one-time codes.")] = 1,
+) -> None:
+    """Issue one-time invite codes; a volunteer who types "ma <code>" in the chat becomes a mentor."""
+    from admin.commands import invite
+
+    for code in _run_admin_command(invite(_settings(), commune, count)):
+        print(code)
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="A quarter (2026-Q4) or a year (2026).")],
+    format: Annotated[str, typer.Option("--format", help="xlsx or csv.")] = "xlsx",
+    commune: Annotated[
+        str | None, typer.Option(help="The commune (its id); optional with one commune.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="File to write (default: bao-cao-<commune>-<period>.<format>).")
+    ] = None,
+) -> None:
+    """Write the commune's report for a quarter or a year: per village, per topic, per mentor."""
+    from admin.commands import report as write_report
+
+    path = _run_admin_command(write_report(_settings(), period, format, commune, output))
+    console.print(f"[green]Report written to {path}[/green]")
 
 
 def main() -> None:

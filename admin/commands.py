@@ -1,0 +1,86 @@
+"""What `hocvuso admin create`, `hocvuso mentors invite` and `hocvuso report` do (bot/cli.py wires them)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from admin import store
+from admin.reports import build_report, to_csv, to_xlsx
+from bot.settings import Settings
+from data.commune import Commune, CommuneConfig, load_commune_config
+from data.db import AsyncSession, create_engine, migrate, session_factory
+from data.stats import Period
+from lessons.loader import load_curriculum
+
+
+class CommandError(Exception):
+    """A mistake in the command's arguments; the message says what to do."""
+
+
+def pick_commune(communes: CommuneConfig, commune_id: str | None) -> Commune:
+    if commune_id is None:
+        if len(communes.communes) > 1:
+            ids = ", ".join(c.id for c in communes.communes)
+            raise CommandError(f"several communes are configured; choose one with --commune ({ids})")
+        return communes.communes[0]
+    commune = communes.commune(commune_id)
+    if commune is None:
+        raise CommandError(f"no commune {commune_id!r} in {len(communes.communes)} configured")
+    return commune
+
+
+@asynccontextmanager
+async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
+    await asyncio.to_thread(migrate, settings.db_url)
+    engine = create_engine(settings.db_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        await engine.dispose()
+
+
+async def create_admin(
+    settings: Settings, username: str, password: str, commune_id: str | None, super_admin: bool
+) -> str:
+    communes = load_commune_config(settings.commune_file)
+    commune = None if super_admin else pick_commune(communes, commune_id)
+    async with transaction(settings) as session:
+        try:
+            user = await store.create_admin(
+                session, username, password, commune.id if commune else None, datetime.now(UTC)
+            )
+        except store.AccountError as error:
+            raise CommandError(str(error)) from None
+    return f"{user.username} ({'super-admin' if user.is_super else f'admin of {user.commune_id}'})"
+
+
+async def invite(settings: Settings, commune_id: str | None, count: int) -> list[str]:
+    commune = pick_commune(load_commune_config(settings.commune_file), commune_id)
+    async with transaction(settings) as session:
+        return await store.issue_invites(session, commune.id, count, "cli", datetime.now(UTC))
+
+
+async def report(
+    settings: Settings, period_text: str, fmt: str, commune_id: str | None, output: Path | None
+) -> Path:
+    try:
+        period = Period.parse(period_text)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    if fmt not in {"xlsx", "csv"}:
+        raise CommandError("--format must be xlsx or csv")
+    commune = pick_commune(load_commune_config(settings.commune_file), commune_id)
+    curriculum = load_curriculum(settings.content_dir)
+    async with transaction(settings) as session:
+        built = await build_report(session, commune, curriculum, period, datetime.now(UTC))
+    path = output or Path(f"{built.filename_stem}.{fmt}")
+    if fmt == "xlsx":
+        await asyncio.to_thread(path.write_bytes, to_xlsx(built))
+    else:
+        await asyncio.to_thread(path.write_text, to_csv(built), encoding="utf-8")
+    return path
