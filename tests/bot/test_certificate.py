@@ -1,0 +1,45 @@
+"""Finishing the core curriculum brings a certificate image with name, commune, date and a code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy import select
+
+from bot.app import App
+from bot.certificate import find_font, render
+from data.models import Certificate
+from tests.admin.helpers import OTP, WIFI, finish_lesson
+from tests.driver import ChatDriver
+
+
+async def test_the_last_core_lesson_brings_the_certificate_once(app: App, chat: ChatDriver) -> None:
+    await chat.register("Nguyễn Thị Hòa")
+    await finish_lesson(chat, "dien-thoai-wifi", WIFI)
+    assert not any(r.image for r in chat.last)
+    await finish_lesson(chat, "an-toan-otp", OTP)
+    (certificate,) = [r for r in chat.last if r.image]
+    assert "giấy chứng nhận" in certificate.text
+    async with app.assistant.sessions() as session:
+        row = (await session.scalars(select(Certificate))).one()
+    assert row.code in certificate.text and row.name == "Nguyễn Thị Hòa" and row.commune_id == "tan-hoc"
+    with Image.open(certificate.image or "") as image:
+        assert image.format == "PNG" and image.size == (1754, 1240)
+    await finish_lesson(chat, "an-toan-link", {1: 2, 2: 1})  # a later lesson: no second certificate
+    assert not any(r.image for r in chat.last)
+
+
+def test_vietnamese_letters_are_drawn_not_boxes(tmp_path: Path) -> None:
+    """DejaVu Sans has every Vietnamese letter: each renders with its own glyph, not the missing-glyph box."""
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(str(find_font()), 40)
+    missing = font.getmask("\uffff").getbbox()
+    for letter in "ắằẳẵặếềểễệốồổỗộớờởỡợứừửữựỹđ":
+        assert font.getmask(letter).getbbox() != missing, letter
+    issued = datetime(2026, 11, 2, tzinfo=UTC)
+    render(tmp_path / "c.png", name="Đỗ Thị Ngọc Ánh", commune="Xã Tân Học", issued=issued, code="AB2CD3EF4G")
+    with Image.open(tmp_path / "c.png") as image:
+        assert image.getbbox() is not None
