@@ -81,6 +81,24 @@ def chat(
         asyncio.run(main())
 
 
+@app.command()
+def run() -> None:
+    """Serve Telegram and/or Zalo (polling or webhook), the outbox, /healthz and the dashboard."""
+    from bot.app import configure_logging
+    from bot.run import ConfigurationError
+    from bot.run import run as serve
+
+    settings = _settings()
+    configure_logging(settings)
+    try:
+        with _startup_errors():
+            code = asyncio.run(serve(settings))
+    except ConfigurationError as error:
+        console.print(f"[red]Configuration error:[/red] {error}")
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
 @lessons_app.command("check")
 def lessons_check(
     content: Annotated[

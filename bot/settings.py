@@ -6,6 +6,7 @@ Secrets (bot tokens, webhook secrets) come only from here and are `SecretStr`, s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from data.commune import SAMPLE_COMMUNE_FILE
 from lessons.loader import DEFAULT_CONTENT_DIR
 
+Mode = Literal["auto", "polling", "webhook"]
 _PLACEHOLDERS = {"changeme", "change-me", "changethis", "your-token-here", "xxx", "token", "secret"}
 
 
@@ -47,8 +49,40 @@ class Settings(BaseSettings):
         default="https://bot-api.zaloplatforms.com", validation_alias=_env("ZALO_API_BASE")
     )
     zalo_webhook_secret: SecretStr | None = Field(default=None, validation_alias=_env("ZALO_WEBHOOK_SECRET"))
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
+    # `hocvuso run`: one web app for webhooks, /healthz and the dashboard
+    host: str = Field(default="127.0.0.1", validation_alias=_env("HOCVUSO_HOST"))
+    port: int = Field(default=8080, ge=1, le=65535, validation_alias=_env("HOCVUSO_PORT"))
+    public_url: str | None = Field(default=None, validation_alias=_env("HOCVUSO_PUBLIC_URL"))
+    telegram_mode: Mode = Field(default="auto", validation_alias=_env("TELEGRAM_MODE"))
+    zalo_mode: Mode = Field(default="auto", validation_alias=_env("ZALO_MODE"))
 
-    @field_validator("telegram_bot_token", "zalo_bot_token", "zalo_webhook_secret", "admin_secret")
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (the address Telegram and Zalo call)")
+        return value
+
+    def mode(self, channel: str) -> str:
+        """polling or webhook: as set, or webhook when a public address is known (auto)."""
+        chosen = self.telegram_mode if channel == "telegram" else self.zalo_mode
+        if chosen == "auto":
+            return "webhook" if self.public_url else "polling"
+        return chosen
+
+    @field_validator(
+        "telegram_bot_token",
+        "zalo_bot_token",
+        "zalo_webhook_secret",
+        "telegram_webhook_secret",
+        "admin_secret",
+    )
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():

@@ -1,0 +1,243 @@
+"""`hocvuso run`: every configured channel, the outbox worker and one web app, until SIGINT or SIGTERM.
+
+Start-up: settings -> the assistant (`bot.app.build_app`) -> Telegram and/or Zalo, each polling or on a
+webhook -> the web app (webhooks, /healthz, the dashboard when HOCVUSO_ADMIN_SECRET is set).
+Shutdown is graceful: the web server stops taking requests, polling stops, every event already received
+is handled and its replies delivered, the outbox worker finishes its message, then the database closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from sqlalchemy import text
+
+from admin.web import AdminContext
+from bot.app import App, build_app
+from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel
+from bot.outbox import OutboxWorker
+from bot.settings import Settings
+from bot.web import MediaLinks, WebParts, create_web_app
+
+log = logging.getLogger(__name__)
+
+NO_CHANNEL = """\
+No chat channel is configured, so there is nobody to talk to yet.
+
+  Telegram: create a bot with @BotFather, then   export TELEGRAM_BOT_TOKEN=...
+  Zalo:     create a bot in "Zalo Bot Manager", then   export ZALO_BOT_TOKEN=...
+  (or put them in a .env file; .env.example lists every setting)
+
+To try the assistant right now, without any token:   hocvuso chat
+"""
+
+
+class ConfigurationError(Exception):
+    """A combination of settings that cannot run; the message says what to set."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `run` owns SIGINT/SIGTERM and stops everything in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Running:
+    """The parts of a running assistant, for the shutdown sequence."""
+
+    app: App
+    channels: list[TelegramChannel | ZaloChannel] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def plan(settings: Settings) -> list[str]:
+    """What `run` will start, as lines for the start-up message; raises ConfigurationError."""
+    lines = []
+    for name, token in (("telegram", settings.telegram_bot_token), ("zalo", settings.zalo_bot_token)):
+        if token is None:
+            continue
+        mode = settings.mode(name)
+        if mode == "webhook" and not settings.public_url:
+            raise ConfigurationError(
+                f"{name.upper()}_MODE=webhook needs HOCVUSO_PUBLIC_URL, the https address "
+                f"{name.capitalize()} calls (or use {name.upper()}_MODE=polling)"
+            )
+        if name == "zalo" and mode == "webhook" and settings.zalo_webhook_secret is None:
+            raise ConfigurationError(
+                "the Zalo webhook needs ZALO_WEBHOOK_SECRET (8 or more characters of your choice)"
+            )
+        where = f"{settings.public_url}/webhooks/{name}" if mode == "webhook" else "long polling"
+        lines.append(f"{name}: {mode} ({where})")
+    if settings.admin_secret is not None:
+        lines.append(f"dashboard: http://{settings.host}:{settings.port}/admin/")
+    return lines
+
+
+async def run(settings: Settings, *, on_ready: Callable[[list[str]], None] | None = None) -> int:
+    """Run until SIGINT/SIGTERM; returns the process exit code."""
+    lines = plan(settings)
+    if settings.telegram_bot_token is None and settings.zalo_bot_token is None:
+        print(NO_CHANNEL, flush=True)
+        if settings.admin_secret is None:
+            return 1
+    application = await build_app(settings)
+    running = Running(application)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        parts = await _start_channels(settings, running, stop)
+        server = _Server(
+            uvicorn.Config(
+                create_web_app(parts),
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+            )
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers no event
+            await asyncio.sleep(0.05)
+        if serving.done():  # could not listen (port in use): uvicorn has said why
+            await serving
+            return 1
+        lines.append(f"health: http://{settings.host}:{settings.port}/healthz")
+        print("hocvuso is running:\n  " + "\n  ".join(lines), flush=True)
+        if on_ready is not None:
+            on_ready(lines)
+        await stop.wait()
+        print("Stopping: finishing the messages in hand…", flush=True)
+        server.should_exit = True
+        await serving
+    except SystemExit:
+        return 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stop.set()
+        await _shutdown(running)
+    print("Stopped.", flush=True)
+    return 0
+
+
+def _report_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        error = task.exception()
+        log.error("%s stopped: %s (check the token and API address)", task.get_name(), type(error).__name__)
+
+
+def _background(running: Running, work: Awaitable[Any], name: str) -> None:
+    task = asyncio.ensure_future(work)
+    task.set_name(name)
+    task.add_done_callback(_report_failure)
+    running.tasks.append(task)
+
+
+async def _start_channels(settings: Settings, running: Running, stop: asyncio.Event) -> WebParts:
+    application = running.app
+    assistant = application.assistant
+    parts = WebParts(health=lambda: _health(running))
+    telegram_token = _secret(settings.telegram_bot_token)
+    if telegram_token:
+        telegram = TelegramChannel(assistant, telegram_token, settings.telegram_api_base)
+        running.channels.append(telegram)
+        if settings.mode("telegram") == "webhook":
+            secret = _secret(settings.telegram_webhook_secret)
+            if secret is None:
+                secret = secrets.token_urlsafe(32)
+                log.warning(
+                    "TELEGRAM_WEBHOOK_SECRET is not set: a random one is used for this run "
+                    "(set it when several processes share the webhook)"
+                )
+            await telegram.set_webhook(f"{settings.public_url}/webhooks/telegram", secret)
+            parts.telegram, parts.telegram_secret = telegram, secret
+        else:
+            _background(running, telegram.run_polling(stop), "telegram-polling")
+    zalo_token = _secret(settings.zalo_bot_token)
+    if zalo_token:
+        media = None
+        if settings.public_url:
+            media = MediaLinks(
+                settings.public_url,
+                secrets.token_urlsafe(32),
+                [settings.data_dir / "certificates", settings.content_dir],
+            )
+            parts.media = media
+        zalo = ZaloChannel(
+            assistant, zalo_token, settings.zalo_api_base, public_media=media.url if media else None
+        )
+        running.channels.append(zalo)
+        if settings.mode("zalo") == "webhook":
+            secret = _secret(settings.zalo_webhook_secret) or ""
+            await zalo.set_webhook(f"{settings.public_url}/webhooks/zalo", secret)
+            parts.zalo, parts.zalo_secret = zalo, secret
+        else:
+            _background(running, zalo.run_polling(stop), "zalo-polling")
+    if running.channels:
+        worker = OutboxWorker(assistant.sessions, {c.name: c for c in running.channels}, assistant.clock)
+        _background(running, worker.run_forever(stop), "outbox")
+    admin_secret = _secret(settings.admin_secret)
+    if admin_secret:
+        parts.admin = AdminContext(
+            sessions=assistant.sessions,
+            communes=application.communes,
+            curriculum=application.curriculum,
+            clock=assistant.clock,
+            secret=admin_secret,
+            cookie_secure=not (settings.public_url or "").startswith("http://"),
+            stuck_days=settings.mentor_stuck_days,
+        )
+    return parts
+
+
+async def _health(running: Running) -> dict[str, Any]:
+    database = "ok"
+    try:
+        async with running.app.assistant.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # reported, not raised: a health check must answer
+        database = f"error: {type(error).__name__}"
+    failed = [t.get_name() for t in running.tasks if t.done() and not t.cancelled() and t.exception()]
+    status = "ok" if database == "ok" and not failed else "degraded"
+    return {
+        "status": status,
+        "database": database,
+        "channels": [c.name for c in running.channels],
+        "failed_tasks": failed,
+        "events_in_hand": sum(c.executor.pending for c in running.channels),
+    }
+
+
+async def _shutdown(running: Running) -> None:
+    """Polling and the outbox stop (they watch the stop event); then channels drain and close."""
+    done: Awaitable[Any] = asyncio.gather(*running.tasks, return_exceptions=True)
+    try:
+        results = await asyncio.wait_for(done, timeout=30)
+    except TimeoutError:
+        log.warning("shutdown: background tasks did not stop within 30 s")
+        results = []
+    for task, result in zip(running.tasks, results, strict=False):
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            log.error("%s stopped with %s", task.get_name(), type(result).__name__)
+    for channel in running.channels:
+        await channel.close()
+    await running.app.close()

@@ -1,0 +1,171 @@
+"""The Telegram adapter against a fake Bot API server over real HTTP (aiogram polls it for real)."""
+
+from __future__ import annotations
+
+import time
+
+from bot import texts
+from bot.app import App
+from bot.channels.telegram import TelegramChannel
+from bot.messages import Button, Reply
+from data.models import Completion, Learner, QuizAnswer
+from tests.channels.conftest import count
+from tests.channels.fake_telegram import FakeTelegram
+from tests.channels.users import TelegramUser, finish_otp_lesson, register
+
+
+async def test_a_learner_completes_a_lesson_and_its_quiz(
+    app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    user = TelegramUser(telegram_server, 501)
+    await register(user)
+    await finish_otp_lesson(user)
+    assert await count(app, Completion) == 1
+    # the command menu was set, and every button press was answered (no spinning buttons)
+    commands = telegram_server.calls_of("setMyCommands")[0].params["commands"]
+    assert [c["command"] for c in commands] == ["start", "menu", "hoc", "hoi", "tiendo", "trogiup"]
+    presses = [u for u in telegram_server.calls if u.method == "answerCallbackQuery"]
+    assert len(presses) >= 10
+
+
+async def test_next_and_back_edit_the_card_in_place(
+    app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    user = TelegramUser(telegram_server, 502)
+    await register(user)
+    await user.press("Học bài")
+    await user.press("An toàn")
+    await user.press("Giữ kín mã OTP")
+    sent_before = len(telegram_server.calls_of("sendMessage"))
+    card_message, _ = user.button("Tiếp")
+    await user.press("Tiếp")
+    await user.press("Lại")
+    assert len(telegram_server.calls_of("sendMessage")) == sent_before  # nothing new in the chat
+    card = telegram_server.messages["502"][card_message]
+    assert card["edited"] == 2 and "thẻ 1/3" in card["text"]
+    labels = [[b["text"] for b in row] for row in card["reply_markup"]["inline_keyboard"]]
+    assert [texts.BTN_PREV, texts.BTN_NEXT] in labels or [texts.BTN_NEXT] in labels
+
+
+async def test_learner_text_is_never_read_as_markup(
+    app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    user = TelegramUser(telegram_server, 503)
+    await register(user, name="<b>Hoa</b> *Mai*")
+    replies = await user.say("/start")
+    assert any("<b>Hoa</b> *Mai*" in r for r in replies), replies
+    sends = telegram_server.calls_of("sendMessage")
+    assert sends and all("parse_mode" not in c.params for c in sends)
+
+
+async def test_start_deep_link_reaches_the_engine(
+    telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    user = TelegramUser(telegram_server, 504)
+    await user.say("/start m_abc123")
+    _, data = user.button("Đồng ý")
+    assert data == "consent:yes:m_abc123"
+
+
+async def test_a_redelivered_update_has_one_effect(
+    app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    user = TelegramUser(telegram_server, 505)
+    await register(user)
+    await user.press("Học bài")
+    await user.press("An toàn")
+    await user.press("Giữ kín mã OTP")
+    while user.has_option("Tiếp"):
+        await user.press("Tiếp")
+    await user.press("Làm bài kiểm tra")
+    await user.press("Không bao giờ")
+    await user.press("Một lần")
+    message_id, data = user.button("Gọi ngay cho ngân hàng")
+    last = telegram_server.callback_update(505, message_id, data)
+    first = await user.deliver(last)
+    assert any("Chúc mừng" in r for r in first)
+    await telegram_server.send_update(last)  # Telegram delivers the same update again
+    await user.say("/tiendo")  # something after it, so we know the redelivery was consumed
+    assert await count(app, Completion) == 1
+    assert await count(app, QuizAnswer) == 3
+    assert not any("Chúc mừng" in r for r in user.last)
+
+
+async def test_two_fast_taps_on_one_answer_count_once(
+    app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    user = TelegramUser(telegram_server, 506)
+    await register(user)
+    await user.press("Học bài")
+    await user.press("An toàn")
+    await user.press("Giữ kín mã OTP")
+    while user.has_option("Tiếp"):
+        await user.press("Tiếp")
+    await user.press("Làm bài kiểm tra")
+    message_id, data = user.button("Không bao giờ")
+    tap1 = telegram_server.callback_update(506, message_id, data)
+    tap2 = telegram_server.callback_update(506, message_id, data)  # a second tap: another callback id
+    await telegram_server.send_update(tap1)
+    replies = await user.deliver(tap2)
+    assert await count(app, QuizAnswer) == 1
+    assert any(texts.ALREADY_ANSWERED in r or texts.STALE_BUTTON in r for r in replies), replies
+    assert sum("Đúng rồi" in r for r in replies) == 1
+
+
+async def test_stickers_photos_and_stale_buttons_get_calm_replies(
+    app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    user = TelegramUser(telegram_server, 507)
+    await register(user)
+    sticker = {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+               "is_animated": False, "is_video": False}  # fmt: skip
+    replies = await user.deliver(telegram_server.message_update(507, sticker=sticker))
+    assert texts.MEDIA["sticker"] in replies
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    replies = await user.deliver(telegram_server.message_update(507, photo=photo))
+    assert texts.MEDIA["image"] in replies
+    await user.press("Học bài")
+    await user.press("An toàn")
+    await user.press("Giữ kín mã OTP")
+    old_card, old_next = user.button("Tiếp")
+    await user.press("Tiếp")
+    await user.press("Tiếp")
+    replies = await user.deliver(telegram_server.callback_update(507, old_card, old_next))
+    assert any(texts.STALE_BUTTON in r for r in replies), replies
+    assert await count(app, Learner) == 1
+
+
+async def test_long_messages_are_split_under_the_limit(
+    telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    sentence = "Bác nhớ giữ kín mã OTP của mình nhé. "
+    text = sentence * 300  # about 11,000 characters
+    await telegram.send("508", [Reply(text, (Button("🏠 Menu chính", "menu"),))])
+    sends = telegram_server.calls_of("sendMessage")
+    assert len(sends) == 3
+    assert all(len(c.params["text"]) <= 4096 for c in sends)
+    assert all(c.params["text"].endswith(".") for c in sends)  # broken after a sentence
+    assert " ".join(c.params["text"] for c in sends) == text.strip()
+    assert [("reply_markup" in c.params) for c in sends] == [False, False, True]
+
+
+async def test_a_429_is_waited_out(telegram: TelegramChannel, telegram_server: FakeTelegram) -> None:
+    telegram_server.too_many = 1
+    telegram_server.retry_after = 1
+    started = time.monotonic()
+    await telegram.send("509", [Reply("Chào bác")])
+    sends = telegram_server.calls_of("sendMessage")
+    assert len(sends) == 2  # refused once, then sent
+    assert sends[1].at - sends[0].at >= 0.95  # it waited what Telegram asked
+    assert telegram_server.chat(509)[0]["text"] == "Chào bác"
+    assert time.monotonic() - started < 10
+
+
+async def test_long_button_payloads_travel_as_numbers(
+    app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
+) -> None:
+    long_payload = "lesson:" + "x" * 80
+    await telegram.send("510", [Reply("Chọn", (Button("Một", "menu"), Button("Hai", long_payload)))])
+    buttons = telegram_server.chat(510)[0]["reply_markup"]["inline_keyboard"]
+    data = [b["callback_data"] for row in buttons for b in row]
+    assert data == ["menu", "#2"]
