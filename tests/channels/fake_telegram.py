@@ -73,6 +73,7 @@ class FakeTelegram:
         params = await self._params(request)
         if method != "getUpdates":
             self.calls.append(Call(method, params, time.monotonic()))
+        if method in {"sendMessage", "editMessageText", "sendPhoto"}:  # what a learner would see
             self.last_activity = time.monotonic()
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:

@@ -70,6 +70,7 @@ class FakeZalo:
             params = {}
         if method != "getUpdates":
             self.calls.append(Call(method, params, time.monotonic()))
+        if method in {"sendMessage", "sendPhoto"}:  # what a learner would see
             self.last_activity = time.monotonic()
         for index, (failing, status, code) in enumerate(self.failures):
             if failing == method:

@@ -21,8 +21,9 @@ class User(Protocol):
 
 
 class TelegramUser:
-    def __init__(self, server: FakeTelegram, user_id: int) -> None:
+    def __init__(self, server: FakeTelegram, user_id: int, quiet: float = 0.15) -> None:
         self.server = server
+        self.quiet = quiet  # silence that ends a turn; above 1 s where the real per-chat rate applies
         self.user_id = user_id
         self.seen = len(server.calls)
         self.last: list[str] = []
@@ -43,7 +44,7 @@ class TelegramUser:
 
     async def deliver(self, update: dict[str, Any]) -> list[str]:
         await self.server.send_update(update)
-        await self.server.settle(update["update_id"])
+        await self.server.settle(update["update_id"], quiet=self.quiet)
         return self._news()
 
     async def say(self, text: str) -> list[str]:
@@ -73,8 +74,9 @@ class TelegramUser:
 
 
 class ZaloUser:
-    def __init__(self, server: FakeZalo, user_id: str) -> None:
+    def __init__(self, server: FakeZalo, user_id: str, quiet: float = 0.15) -> None:
         self.server = server
+        self.quiet = quiet
         self.user_id = user_id
         self.seen = 0
         self.last: list[str] = []
@@ -88,7 +90,7 @@ class ZaloUser:
 
     async def deliver(self, event: dict[str, Any]) -> list[str]:
         await self.server.deliver(event)
-        await self.server.settle()
+        await self.server.settle(quiet=self.quiet)
         return self._news()
 
     async def say(self, text: str) -> list[str]:
