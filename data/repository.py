@@ -38,6 +38,7 @@ class SqlStore:
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session = session
         self.now = now
+        self._state_rows: dict[int, ConversationState] = {}
 
     def _insert(self, table: Any) -> Any:
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
@@ -79,10 +80,12 @@ class SqlStore:
 
     async def state(self, learner_id: int) -> dict[str, Any]:
         row = await self.session.get(ConversationState, learner_id)
+        if row is not None:
+            self._state_rows[learner_id] = row  # the session's identity map holds rows only weakly
         return dict(row.state) if row is not None else {}
 
     async def save_state(self, learner_id: int, state: dict[str, Any]) -> None:
-        row = await self.session.get(ConversationState, learner_id)
+        row = self._state_rows.get(learner_id) or await self.session.get(ConversationState, learner_id)
         if row is None:
             self.session.add(ConversationState(learner_id=learner_id, state=dict(state), updated_at=self.now))
         else:
@@ -98,24 +101,20 @@ class SqlStore:
         )
 
     async def set_card(self, learner_id: int, lesson_id: str, card_number: int) -> None:
-        row = await self.session.scalar(
-            select(LessonProgress).where(
-                LessonProgress.learner_id == learner_id, LessonProgress.lesson_id == lesson_id
+        """Record the card reached: one upsert on (learner, lesson)."""
+        insert = self._insert(LessonProgress).values(
+            learner_id=learner_id,
+            lesson_id=lesson_id,
+            card_number=card_number,
+            started_at=self.now,
+            updated_at=self.now,
+        )
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["learner_id", "lesson_id"],
+                set_={"card_number": insert.excluded.card_number, "updated_at": insert.excluded.updated_at},
             )
         )
-        if row is None:
-            self.session.add(
-                LessonProgress(
-                    learner_id=learner_id,
-                    lesson_id=lesson_id,
-                    card_number=card_number,
-                    started_at=self.now,
-                    updated_at=self.now,
-                )
-            )
-        else:
-            row.card_number = card_number
-            row.updated_at = self.now
 
     async def lessons_in_progress(self, learner_id: int) -> dict[str, int]:
         rows = await self.session.execute(

@@ -12,6 +12,7 @@ import itertools
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ class FakeTelegram:
     too_many: int = 0  # answer the next N sends with 429
     retry_after: int = 1
     last_activity: float = 0.0
+    on_reply: Callable[[str], None] | None = None  # told the chat id of each message sent or edited
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -75,6 +77,8 @@ class FakeTelegram:
             self.calls.append(Call(method, params, time.monotonic()))
         if method in {"sendMessage", "editMessageText", "sendPhoto"}:  # what a learner would see
             self.last_activity = time.monotonic()
+            if self.on_reply is not None:
+                self.on_reply(str(params.get("chat_id")))
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})
