@@ -41,6 +41,9 @@ def configure_logging(settings: Settings) -> None:
     # httpx logs full request URLs, and Zalo/Telegram put the bot token in the URL path.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # start-up chatter that tells a commune's operator nothing
+    for name in ("alembic", "faiss", "bm25s", "aiogram.event"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def build_answerer(settings: Settings, curriculum: Curriculum) -> Answerer | None:
@@ -67,6 +70,9 @@ async def build_app(
     await asyncio.to_thread(migrate, settings.db_url)
     engine = create_engine(settings.db_url)
     if answerer is None and with_retrieval:
+        logging.getLogger(__name__).info(
+            "loading the question index (built anew when the lessons change: about a minute)"
+        )
         answerer = await asyncio.to_thread(build_answerer, settings, curriculum)
     clock = clock or SystemClock()
     link = f"https://t.me/{settings.telegram_bot_username}?start=" if settings.telegram_bot_username else None
