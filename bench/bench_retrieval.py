@@ -72,8 +72,8 @@ def main() -> None:
         reports = {m: report(m, run(retriever, questions, m)) for m in EVAL_METHODS}
 
     print(
-        f"encoder {retriever.encoder.name}; {len(retriever.passages)} passages "
-        f"({2 * len(retriever.passages)} vectors); {len(questions)} dev questions; {os.cpu_count()} CPUs"
+        f"encoder {retriever.encoder.name}; {len(retriever.passages)} passages (one vector each); "
+        f"{len(questions)} dev questions; {os.cpu_count()} CPUs"
     )
     print(
         f"index build (forced, encoder already loaded): {build_s:.1f} s   target <= 60 s   "

@@ -106,6 +106,7 @@ class OutboxWorker:
         self.on_progress = on_progress
         rates = {**DEFAULT_RATES, **(rates or {})}
         self.paces = {name: Pace(rates.get(name, DEFAULT_RATE), monotonic, sleep) for name in self.senders}
+        self._stop = asyncio.Event()
 
     async def recover(self) -> int:
         """Call once at start: rows interrupted mid-send become "uncertain" and are not resent."""
@@ -122,6 +123,7 @@ class OutboxWorker:
         return progress
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
+        self._stop = stop
         await self.recover()
         while not stop.is_set():
             progress = await self.run_once()
@@ -139,6 +141,8 @@ class OutboxWorker:
             if not rows:
                 return
             for row in rows:
+                if self._stop.is_set():  # shutting down: the rest waits, pending, for the next start
+                    return
                 seen.add(row.id)  # a retried row waits for the next pass instead of looping here
                 async with self.sessions() as session, session.begin():
                     if not await outbox.claim(session, row.id, self.clock.now()):

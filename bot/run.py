@@ -60,6 +60,7 @@ class Running:
     app: App
     channels: list[TelegramChannel | ZaloChannel] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    webhooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # registered once listening
 
 
 def _secret(value: Any) -> str | None:
@@ -120,6 +121,18 @@ async def run(settings: Settings, *, on_ready: Callable[[list[str]], None] | Non
         if serving.done():  # could not listen (port in use): uvicorn has said why
             await serving
             return 1
+        for register in running.webhooks:  # now that the server answers, tell the platforms where it is
+            try:
+                await register()
+            except Exception as error:  # the type only: a message could carry a URL with the token
+                print(
+                    f"Could not register a webhook ({type(error).__name__}): check the bot token, "
+                    "HOCVUSO_PUBLIC_URL (reachable over https from the internet) and the network.",
+                    flush=True,
+                )
+                server.should_exit = True
+                await serving
+                return 1
         lines.append(f"health: http://{settings.host}:{settings.port}/healthz")
         print("hocvuso is running:\n  " + "\n  ".join(lines), flush=True)
         if on_ready is not None:
@@ -168,8 +181,10 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
                     "TELEGRAM_WEBHOOK_SECRET is not set: a random one is used for this run "
                     "(set it when several processes share the webhook)"
                 )
-            await telegram.set_webhook(f"{settings.public_url}/webhooks/telegram", secret)
             parts.telegram, parts.telegram_secret = telegram, secret
+            running.webhooks.append(
+                lambda: telegram.set_webhook(f"{settings.public_url}/webhooks/telegram", secret)
+            )
         else:
             _background(running, telegram.run_polling(stop), "telegram-polling")
     zalo_token = _secret(settings.zalo_bot_token)
@@ -187,9 +202,11 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
         )
         running.channels.append(zalo)
         if settings.mode("zalo") == "webhook":
-            secret = _secret(settings.zalo_webhook_secret) or ""
-            await zalo.set_webhook(f"{settings.public_url}/webhooks/zalo", secret)
-            parts.zalo, parts.zalo_secret = zalo, secret
+            zalo_secret = _secret(settings.zalo_webhook_secret) or ""
+            parts.zalo, parts.zalo_secret = zalo, zalo_secret
+            running.webhooks.append(
+                lambda: zalo.set_webhook(f"{settings.public_url}/webhooks/zalo", zalo_secret)
+            )
         else:
             _background(running, zalo.run_polling(stop), "zalo-polling")
     if running.channels:
@@ -231,13 +248,12 @@ async def _shutdown(running: Running) -> None:
     """Polling and the outbox stop (they watch the stop event); then channels drain and close."""
     done: Awaitable[Any] = asyncio.gather(*running.tasks, return_exceptions=True)
     try:
-        results = await asyncio.wait_for(done, timeout=30)
+        results = await asyncio.wait_for(done, timeout=40)
     except TimeoutError:
-        log.warning("shutdown: background tasks did not stop within 30 s")
+        log.warning("shutdown: background tasks did not stop within 40 s")
         results = []
     for task, result in zip(running.tasks, results, strict=False):
         if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
             log.error("%s stopped with %s", task.get_name(), type(result).__name__)
-    for channel in running.channels:
-        await channel.close()
+    await asyncio.gather(*(channel.close(grace=20) for channel in running.channels))
     await running.app.close()

@@ -73,9 +73,13 @@ async def _json_body(request: Request) -> Any:
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_WEBHOOK_BYTES):
         return None
-    raw = await request.body()
-    if len(raw) > MAX_WEBHOOK_BYTES:
-        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():  # read with a limit, also when no length was announced
+        size += len(chunk)
+        if size > MAX_WEBHOOK_BYTES:
+            return None
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         return json.loads(raw)
     except ValueError:

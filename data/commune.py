@@ -19,7 +19,7 @@ class Village(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=SLUG)
+    id: str = Field(pattern=SLUG, max_length=32)  # button payloads carry it: Telegram allows 64 bytes
     name: str = Field(min_length=1, max_length=60)
     adults: int = Field(ge=0)
 
@@ -38,7 +38,7 @@ class Commune(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=SLUG)
+    id: str = Field(pattern=SLUG, max_length=32)
     name: str = Field(min_length=2, max_length=80)
     province: str = Field(min_length=2, max_length=80)
     villages: list[Village] = Field(min_length=1)

@@ -25,12 +25,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    `hide_parameters`: a database error names the statement but never its values, which can be what a
+    learner wrote or their name, so nothing personal reaches the logs through an error."""
     if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     # Every session ends its transaction itself (commit, or rollback on close), so the pool's own
     # rollback on return is a redundant round trip to the SQLite thread on each event.
-    engine = create_async_engine(url, pool_reset_on_return=None)
+    engine = create_async_engine(url, pool_reset_on_return=None, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

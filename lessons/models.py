@@ -43,7 +43,7 @@ class LessonMeta(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=SLUG, max_length=60)
+    id: str = Field(pattern=SLUG, max_length=40)  # button payloads carry it: Telegram allows 64 bytes
     topic: str = Field(pattern=SLUG)
     title: str = Field(min_length=3, max_length=80)
     level: int = Field(ge=1, le=3)

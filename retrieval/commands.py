@@ -56,7 +56,7 @@ def index_build(
     manifest = opened.manifest
     state = "built" if opened.built else "already current"
     console.print(
-        f"Index {state}: {manifest.passages} passages ({2 * manifest.passages} vectors), encoder "
+        f"Index {state}: {manifest.passages} passages, encoder "
         f"{manifest.encoder}, dimension {manifest.dimension}, content {manifest.content_hash[:12]}; "
         f"{seconds:.1f} s in all."
     )

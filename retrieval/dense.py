@@ -1,8 +1,9 @@
-"""The dense index: a FAISS inner-product index over two copies of every passage.
+"""The dense index: a FAISS inner-product index with one row per passage, embedded as written.
 
-Each passage is embedded as written and with its diacritics stripped, because learners often type
-without them and a query without diacritics sits much closer to a stripped passage. A passage's dense
-score is the better of its two copies.
+A question typed without diacritics gets them back from the curriculum's own phrases before it is
+embedded (`retrieval.restore`), so it is compared with the written passages. (Index format 1 also
+stored a copy of every passage with its diacritics stripped; against restored questions it changed
+the dev-set ranking by one question in two hundred and doubled the build time, so it was dropped.)
 
 The index is kept in `<data_dir>/index/` with a manifest naming the encoder, the dimension and a hash
 of the passages; when any of them differs from what is running, the index is rebuilt and replaced
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "dense.faiss"
 MANIFEST_FILE = "manifest.json"
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: one row per passage (1 had a stripped copy of each)
 BATCH = 16
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, total)
@@ -69,17 +70,17 @@ class Manifest:
 
 
 class DenseIndex:
-    """Inner-product search over passage embeddings; row 2i is passage i as written, 2i+1 stripped."""
+    """Inner-product search over passage embeddings; row i is passage i."""
 
     def __init__(self, index: faiss.Index, passages: int) -> None:
-        if index.ntotal != 2 * passages:
-            raise ValueError(f"index has {index.ntotal} rows, expected {2 * passages}")
+        if index.ntotal != passages:
+            raise ValueError(f"index has {index.ntotal} rows, expected {passages}")
         self.index = index
         self.passages = passages
 
     @classmethod
     def build(cls, encoder: Encoder, passages: list[Passage], progress: Progress | None = None) -> DenseIndex:
-        texts = [text for p in passages for text in (p.text, p.folded)]
+        texts = [p.text for p in passages]
         rows = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
             chunk = texts[start : start + BATCH]
@@ -92,14 +93,14 @@ class DenseIndex:
         return cls(index, len(passages))
 
     def scores(self, query: Vectors) -> npt.NDArray[np.float32]:
-        """Cosine similarity of one L2-normalised query row to every passage (best of its two copies)."""
+        """Cosine similarity of one L2-normalised query row to every passage, in passage order."""
         out = np.full(self.passages, -1.0, dtype=np.float32)
         if self.passages == 0:
             return out
         # flat search over every row: exact, and microseconds for a few thousand rows
         found, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1)), int(self.index.ntotal))
         valid = ids[0] >= 0
-        np.maximum.at(out, ids[0][valid] // 2, found[0][valid])
+        out[ids[0][valid]] = found[0][valid]
         return out
 
 

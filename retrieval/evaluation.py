@@ -25,6 +25,7 @@ from retrieval.retriever import Method, Ranking, Retriever, Thresholds
 
 THRESHOLDS_FILE = Path(__file__).parent / "thresholds.json"
 TARGET_PRECISION = 0.95  # a confident answer should be the right lesson at least this often
+MAX_FALSE_REJECTION = 0.05  # at most this share of in-scope questions may be declined
 
 
 @dataclass(frozen=True)
@@ -136,36 +137,30 @@ def report(method: Method, trials: list[Trial]) -> Report:
     )
 
 
-def calibrate(trials: list[Trial]) -> Thresholds:
+def calibrate(trials: list[Trial], max_false_rejection: float = MAX_FALSE_REJECTION) -> Thresholds:
     """Thresholds from one method's trials on the dev questions.
 
-    `unknown`: the cut on confidence that best separates in-scope from out-of-scope questions — the
-    lowest balanced error (share of out-of-scope accepted + share of in-scope declined), and among
-    equally good cuts the middle of the widest gap, so a new question near the edge is less likely
-    to flip. `confident`: the lowest cut above it at which the answers shown as certain are the right
-    lesson at least `TARGET_PRECISION` of the time (out-of-scope questions above it count as wrong).
+    `unknown`: among the cuts on confidence that decline at most `max_false_rejection` of the in-scope
+    questions, the ones that decline the most out-of-scope questions; of those equally good cuts, the
+    middle, so that both a new in-scope and a new out-of-scope question near the edge keep some
+    margin. (A learner wrongly told "I don't know" loses the lesson that would have helped, so that
+    error is capped first; then as much nonsense as possible is declined.) `confident`: the lowest cut
+    above it at which the answers shown as certain are the right lesson at least `TARGET_PRECISION` of
+    the time (out-of-scope questions above it count as wrong).
     """
     inside = sorted(t.ranking.confidence for t in trials if t.question.in_scope)
     outside = sorted(t.ranking.confidence for t in trials if not t.question.in_scope)
     values = sorted({*inside, *outside})
-    cuts = [values[0] - 1e-6] + [(a + b) / 2 for a, b in itertools.pairwise(values)] + [values[-1] + 1e-6]
-
-    def error(cut: float) -> float:
-        accepted = _share(c >= cut for c in outside)
-        declined = _share(c < cut for c in inside)
-        return accepted + declined
-
-    best = min(error(cut) for cut in cuts)
-    tied = [cut for cut in cuts if error(cut) <= best + 1e-9]
-    # tied cuts form runs; take the widest run and its middle
-    runs: list[list[float]] = []
-    for cut in tied:
-        if runs and cuts.index(cut) == cuts.index(runs[-1][-1]) + 1:
-            runs[-1].append(cut)
-        else:
-            runs.append([cut])
-    widest = max(runs, key=lambda run: (run[-1] - run[0], -run[0]))
-    unknown = (widest[0] + widest[-1]) / 2
+    # below all, between each two neighbours, above all (the edges keep clear of the 4-decimal rounding)
+    cuts = [values[0] - 1e-3] + [(a + b) / 2 for a, b in itertools.pairwise(values)] + [values[-1] + 1e-3]
+    # a cut declines every confidence below it; the lowest cut declines nothing, so one always qualifies
+    allowed = [cut for cut in cuts if _share(c < cut for c in inside) <= max_false_rejection + 1e-9]
+    if outside:
+        most = max(_share(c < cut for c in outside) for cut in allowed)
+        tied = [cut for cut in allowed if _share(c < cut for c in outside) >= most - 1e-9]
+    else:  # nothing to decline: decline nothing
+        tied = allowed[:1]
+    unknown = (tied[0] + tied[-1]) / 2  # tied cuts are consecutive: more declined only as the cut rises
 
     ranked = sorted(
         ((t.ranking.confidence, t.question.in_scope and t.rank == 1) for t in trials), reverse=True

@@ -1,8 +1,10 @@
 """The lexical index: BM25 (bm25s) over accent-folded syllables, optionally with syllable pairs.
 
-Vietnamese words are mostly two syllables ("điện thoại", "tài khoản"), so adjacent pairs ("dien_thoai")
-give BM25 word-level matches on top of single syllables. Folding makes "ma otp" and "mã OTP" the same
-tokens. Query tokens unknown to the index get one chance at a telex-typo repair ("caif" -> "cai").
+Vietnamese words are mostly two syllables ("điện thoại", "tài khoản"), so adjacent pairs give BM25
+word-level matches on top of single syllables. A pair is written as its two syllables run together
+("dienthoai"), which is also how people type a few words that the lessons spell apart: "wifi" for
+"Wi-Fi", "chplay" for "CH Play". Folding makes "ma otp" and "mã OTP" the same tokens. Query tokens
+unknown to the index get one chance at a telex-typo repair ("caif" -> "cai").
 The index is small and builds in milliseconds, so it is rebuilt at start-up rather than stored.
 """
 
@@ -19,11 +21,12 @@ from retrieval.passages import Passage
 
 
 def tokens(text: str, *, pairs: bool, known: frozenset[str] = frozenset()) -> list[str]:
+    """Folded syllables (telex typos repaired into `known` words), then adjacent pairs run together."""
     words = syllables(text)
     if known:
         words = [repair_telex(word, known) for word in words]
     if pairs:
-        return words + [f"{a}_{b}" for a, b in itertools.pairwise(words)]
+        return words + [a + b for a, b in itertools.pairwise(words)]
     return words
 
 
@@ -32,10 +35,11 @@ class LexicalIndex:
 
     def __init__(self, passages: list[Passage], *, pairs: bool = True) -> None:
         self.pairs = pairs
-        corpus = [tokens(p.text, pairs=pairs) for p in passages]
+        corpus = [tokens(p.words, pairs=pairs) for p in passages]
         self.size = len(passages)
         self._bm25 = bm25s.BM25()
-        self.vocabulary: frozenset[str] = frozenset(w for doc in corpus for w in doc if "_" not in w)
+        # single syllables only: what a telex typo may be repaired into
+        self.vocabulary: frozenset[str] = frozenset(w for p in passages for w in syllables(p.words))
         if corpus:
             self._bm25.index(corpus, show_progress=False)
         self._known: frozenset[str] = frozenset(self._bm25.vocab_dict) if corpus else frozenset()

@@ -1,6 +1,6 @@
 """Text normalisation for Vietnamese typed with or without diacritics.
 
-`fold` gives the accent-folded form used by BM25, by the dense index's stripped copy of each passage,
+`fold` gives the accent-folded form used by BM25, by the diacritic restorer,
 by option matching in chat, and to tell whether a query was typed without diacritics.
 """
 
@@ -95,9 +95,11 @@ def repair_telex(token: str, known: set[str] | frozenset[str]) -> str:
     return token
 
 
-# "X là gì", "nghĩa là gì": the learner asks what a word means, which is what the glossary answers.
+# "X là gì", "nghĩa là gì", "X là ai": the learner asks what a word (or a role, such as "Đại sứ số")
+# means, which is what the glossary answers.
 _DEFINITION_PATTERNS = (
     ("la", "gi"),
+    ("la", "ai"),
     ("la", "cai", "gi"),
     ("la", "con", "gi"),
     ("nghia", "la"),

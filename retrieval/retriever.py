@@ -11,8 +11,11 @@ fusion scores are scaled within each query, so they cannot say "nothing fits". T
 therefore computed from absolute signals of the best-ranked passage:
 - dense: its cosine similarity to the question;
 - lexical: the share of the question's informative words it contains (IDF-weighted coverage, 0–1);
-- fusion: `w·cosine + (1−w)·coverage` with the fusion weight.
-Thresholds on that confidence are calibrated on the dev questions (`hocvuso eval --calibrate`).
+- fusion: `c·cosine + (1−c)·coverage`, with `c` = `CONFIDENCE_WEIGHT` (see there why 0.88).
+Thresholds on that confidence are calibrated on the dev questions (`hocvuso eval --calibrate`). Tried
+and not kept, because they separated out-of-scope questions worse on the dev set: the score gap
+between the two best lessons, whether BM25 and dense agree on the best lesson, and the cosine's lift
+over the average passage.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ from retrieval.passages import Passage
 from retrieval.restore import Restorer
 
 TOP = 5  # candidates kept in an answer (and in the queue of unanswered questions)
+# Share of the cosine in a fused ranking's confidence (the rest is the lexical coverage). It is not the
+# fusion weight: that one mixes two scores already scaled to 0–1 within a query, while this one mixes
+# raw signals. The cosine of an e5 model varies little from question to question (standard deviation
+# about 0.03 over the dev questions' best passages) and coverage a lot (about 0.2), so for each to
+# have the same say, the weights go inversely with those spreads: 0.2 / (0.2 + 0.03) ≈ 0.88.
+CONFIDENCE_WEIGHT = 0.88
 
 
 class Method(StrEnum):
@@ -75,6 +84,7 @@ class Retriever:
         *,
         method: Method = Method.WEIGHTED,
         weight: float = fusion.DEFAULT_WEIGHT,
+        confidence_weight: float = CONFIDENCE_WEIGHT,
         thresholds: dict[Method, Thresholds] | None = None,
     ) -> None:
         self.passages = passages
@@ -83,6 +93,7 @@ class Retriever:
         self.lexical = lexical
         self.method = method
         self.weight = weight
+        self.confidence_weight = confidence_weight
         self.thresholds = thresholds or {}
         self.restorer = Restorer(p.text for p in passages)
         self._glossary = np.array([bool(p.term) for p in passages], dtype=bool)
@@ -94,7 +105,7 @@ class Retriever:
             for name in p.term.replace(")", "").split("(")
         }
         # document frequency of each folded syllable, for the IDF-weighted coverage
-        self._passage_words = [set(lexical.query_tokens(p.text)) for p in passages]
+        self._passage_words = [set(lexical.query_tokens(p.words)) for p in passages]
         df: dict[str, int] = {}
         for words in self._passage_words:
             for word in words:
@@ -147,7 +158,7 @@ class Retriever:
         elif method is Method.DENSE:
             confidence = cosine
         else:
-            confidence = self.weight * cosine + (1.0 - self.weight) * coverage
+            confidence = self.confidence_weight * cosine + (1.0 - self.confidence_weight) * coverage
         return Ranking(
             tuple(int(i) for i in order), tuple(float(fused[i]) for i in order), confidence, cosine, coverage
         )

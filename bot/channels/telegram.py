@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -44,7 +43,8 @@ from aiogram.types import (
 from bot.channels.ratelimit import TELEGRAM_LIMITS, Limits, RateLimiter
 from bot.channels.serial import SerialExecutor
 from bot.channels.splitting import split_text, utf16_length
-from bot.messages import Button, Incoming, Kind, Reply
+from bot.channels.supervise import supervise
+from bot.messages import Incoming, Kind, Reply
 from bot.service import Assistant, text_event
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
-CALLBACK_DATA_LIMIT = 64  # bytes; longer payloads travel as "#<number>", a typed choice
+CALLBACK_DATA_LIMIT = 64  # bytes
+BUTTON_LABEL_LIMIT = 28  # UTF-16 units a phone shows on one button line without cutting it
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = (
     ("start", "Bắt đầu"),
@@ -62,7 +63,6 @@ COMMANDS = (
     ("tiendo", "Tiến độ học"),
     ("trogiup", "Trợ giúp"),
 )
-_NUMBER_PAYLOAD = re.compile(r"#(\d{1,3})")
 _T = TypeVar("_T")
 
 
@@ -85,22 +85,39 @@ def media_kind(message: Message) -> str:
     return "unsupported"
 
 
-def keyboard(buttons: tuple[Button, ...], first_number: int) -> InlineKeyboardMarkup | None:
-    """One button a row (big targets for old fingers); two short ones such as ◀ Lại / Tiếp ▶ share one."""
-    if not buttons:
-        return None
+def view(reply: Reply, first_number: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The message text and inline keyboard for one reply.
+
+    One button a row (big targets for old fingers); two short ones such as ◀ Lại / Tiếp ▶ share a row.
+    Telegram shows a button's label on one line and cuts a long one with "…", so when a label is too long
+    to read (quiz answers often are), the options are written out in the text as "1. …" and their buttons
+    carry just the number — the same numbers the learner could type.
+    """
+    if not reply.buttons:
+        return reply.text, None
+    long_labels = any(utf16_length(b.label) > BUTTON_LABEL_LIMIT for b in reply.buttons)
+    text = reply.text
+    if long_labels:
+        listed = [
+            f"{first_number + i}. {b.label}" for i, b in enumerate(reply.buttons) if b.payload != "menu"
+        ]
+        text = f"{reply.text}\n\n" + "\n".join(listed)
     rows: list[list[InlineKeyboardButton]] = []
-    for offset, button in enumerate(buttons):
-        data = button.payload
-        if len(data.encode()) > CALLBACK_DATA_LIMIT:
-            data = f"#{first_number + offset}"
-        key = InlineKeyboardButton(text=button.label, callback_data=data)
-        short = utf16_length(button.label) <= 10
-        if rows and short and len(rows[-1]) == 1 and utf16_length(rows[-1][0].text) <= 10:
+    for offset, button in enumerate(reply.buttons):
+        if len(button.payload.encode()) > CALLBACK_DATA_LIMIT:
+            # ids are length-limited where they are defined (lessons, communes), so this is a bug of ours
+            log.error(
+                "button payload over Telegram's 64 bytes dropped (%d bytes)", len(button.payload.encode())
+            )
+            continue
+        label = str(first_number + offset) if long_labels and button.payload != "menu" else button.label
+        key = InlineKeyboardButton(text=label, callback_data=button.payload)
+        short = utf16_length(label) <= 10
+        if rows and short and len(rows[-1]) < 4 and all(utf16_length(k.text) <= 10 for k in rows[-1]):
             rows[-1].append(key)
         else:
             rows.append([key])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 class TelegramChannel:
@@ -123,6 +140,7 @@ class TelegramChannel:
         self.limiter = RateLimiter(limits)
         self.executor = SerialExecutor()
         self.dispatcher = self._create_dispatcher()
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def _create_dispatcher(self) -> Dispatcher:
         router = Router(name="hocvuso")
@@ -151,33 +169,37 @@ class TelegramChannel:
                 display_name=user.full_name,
                 media=media_kind(message),
             )
-        self.executor.submit(event.user_id, lambda: self._process(event, None, None))
+        self.executor.submit(event.user_id, lambda: self._process(event, None))
 
     async def on_callback(self, query: CallbackQuery) -> None:
         message = query.message
         chat_id = str(message.chat.id) if message is not None else str(query.from_user.id)
         edit_id = message.message_id if isinstance(message, Message) else None
-        data = query.data or ""
-        number = _NUMBER_PAYLOAD.fullmatch(data)
-        if number:  # a long payload sent as its position: the engine reads it as the typed number
-            event = text_event(CHANNEL, str(query.from_user.id), f"cb:{query.id}", number.group(1))
-        else:
-            event = Incoming(
-                channel=CHANNEL,
-                user_id=str(query.from_user.id),
-                event_id=f"cb:{query.id}",
-                kind=Kind.BUTTON,
-                payload=data,
-            )
-        event = replace(event, chat_id=chat_id, display_name=query.from_user.full_name)
-        self.executor.submit(event.user_id, lambda: self._process(event, query.id, edit_id))
+        event = Incoming(
+            channel=CHANNEL,
+            user_id=str(query.from_user.id),
+            event_id=f"cb:{query.id}",
+            kind=Kind.BUTTON,
+            payload=query.data or "",
+            chat_id=chat_id,
+            display_name=query.from_user.full_name,
+        )
+        # answered at once, so the button stops spinning even while the learner's earlier event runs
+        self._spawn(self._answer_callback(query.id))
+        self.executor.submit(event.user_id, lambda: self._process(event, edit_id))
 
-    async def _process(self, event: Incoming, callback_id: str | None, edit_id: int | None) -> None:
-        if callback_id is not None:
-            try:
-                await self.bot.answer_callback_query(callback_id)
-            except TelegramAPIError as error:  # too old to answer: the press is still handled
-                log.info("callback not answered (%s)", type(error).__name__)
+    async def _answer_callback(self, callback_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id)
+        except (TelegramAPIError, OSError) as error:  # too old to answer: the press is still handled
+            log.info("callback not answered (%s)", type(error).__name__)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, event: Incoming, edit_id: int | None) -> None:
         replies = await self.assistant.handle(event)
         try:
             await self.deliver(event.reply_to, replies, edit_id)
@@ -189,8 +211,16 @@ class TelegramChannel:
             )
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """One update POSTed by Telegram to our webhook (already authenticated by its secret)."""
-        update = Update.model_validate(data, context={"bot": self.bot})
+        """One update POSTed by Telegram to our webhook (already authenticated by its secret).
+
+        An update that cannot be read is logged and acknowledged: Telegram would resend it forever."""
+        try:
+            update = Update.model_validate(data, context={"bot": self.bot})
+        except ValueError:
+            log.warning("telegram: an update that could not be read was skipped")
+            return
+        if update.message is None and update.callback_query is None:
+            return  # a kind we did not ask for (allowed_updates); aiogram would log its whole content
         await self.dispatcher.feed_update(self.bot, update)
 
     # --- outgoing ---------------------------------------------------------------------------------
@@ -201,28 +231,28 @@ class TelegramChannel:
     async def deliver(self, chat_id: str, replies: list[Reply], edit_id: int | None) -> None:
         number = 1
         for index, reply in enumerate(replies):
-            markup = keyboard(reply.buttons, number)
+            text, markup = view(reply, number)
             number += len(reply.buttons)
             if (
                 index == 0
                 and edit_id is not None
                 and reply.replaces
-                and await self._edit(chat_id, edit_id, reply, markup)
+                and await self._edit(chat_id, edit_id, reply, text, markup)
             ):
                 continue
-            await self._send_reply(chat_id, reply, markup)
+            await self._send_reply(chat_id, reply, text, markup)
 
     async def _edit(
-        self, chat_id: str, message_id: int, reply: Reply, markup: InlineKeyboardMarkup | None
+        self, chat_id: str, message_id: int, reply: Reply, text: str, markup: InlineKeyboardMarkup | None
     ) -> bool:
         """Replace the pressed message with this reply; False when it must be sent anew instead."""
-        if reply.image or reply.audio or utf16_length(reply.text) > MESSAGE_LIMIT:
+        if reply.image or reply.audio or utf16_length(text) > MESSAGE_LIMIT:
             return False
         try:
             await self._call(
                 chat_id,
                 lambda: self.bot.edit_message_text(
-                    text=reply.text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
                 ),
             )
         except TelegramBadRequest as error:
@@ -230,8 +260,10 @@ class TelegramChannel:
             return "not modified" in str(error).lower()
         return True
 
-    async def _send_reply(self, chat_id: str, reply: Reply, markup: InlineKeyboardMarkup | None) -> None:
-        text = reply.text.strip() or "…"
+    async def _send_reply(
+        self, chat_id: str, reply: Reply, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        text = text.strip() or "…"
         if reply.image:
             remote = reply.image.startswith(("https://", "http://"))
             photo = reply.image if remote else FSInputFile(reply.image)
@@ -267,9 +299,11 @@ class TelegramChannel:
             except TelegramRetryAfter as error:
                 log.warning("telegram: too many requests, waiting %s s", error.retry_after)
                 self.limiter.pause(float(error.retry_after))
-            except TelegramNetworkError:
+            except TelegramNetworkError as error:
+                # retried once, and only when the connection failed before the request went out:
+                # after a timeout the message may have arrived, and a learner must not get it twice
                 network_errors += 1
-                if network_errors > 1:
+                if network_errors > 1 or "connect" not in str(error).lower():
                     raise
                 await asyncio.sleep(1.0)
         raise DeliveryFailed("telegram kept answering 429 (too many requests)")
@@ -280,7 +314,11 @@ class TelegramChannel:
         await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS])
 
     async def run_polling(self, stop: asyncio.Event, polling_timeout: int = 25) -> None:
-        """Long polling until `stop` is set (development, or a server without a public address)."""
+        """Long polling until `stop` is set (development, or a server without a public address);
+        restarted after any failure, with growing pauses."""
+        await supervise("telegram polling", lambda s: self._poll(s, polling_timeout), stop)
+
+    async def _poll(self, stop: asyncio.Event, polling_timeout: int) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.prepare()
         polling = asyncio.create_task(

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from bot.channels.numbered import numbered_texts
 from bot.channels.ratelimit import ZALO_LIMITS, Limits, RateLimiter
 from bot.channels.serial import SerialExecutor
 from bot.channels.splitting import split_text
+from bot.channels.supervise import supervise
 from bot.messages import Incoming, Kind, Reply
 from bot.service import Assistant, text_event
 
@@ -87,9 +89,10 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
     if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
         return None  # the assistant talks one-to-one
     chat_id = str(chat.get("id") or user_id)
-    event_id = str(message.get("message_id") or "")
-    if not event_id:  # without an id, the event's own content identifies a redelivery
-        event_id = "h" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:32]
+    message_id = str(message.get("message_id") or "")
+    if not message_id:  # without an id, the event's own content identifies a redelivery
+        message_id = "h" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:32]
+    event_id = f"{chat_id}:{message_id}"  # ids are unique per chat at least
     name = str(sender.get("display_name") or sender.get("name") or "")[:100]
     if event["event_name"] == "message.text.received":
         text = message.get("text")
@@ -137,7 +140,7 @@ class ZaloChannel:
         for attempt in range(2 if retry else 1):
             try:
                 response = await self.client.post(f"{self._base}/{method}", json=payload, timeout=wait)
-            except httpx.TransportError as error:
+            except httpx.HTTPError as error:  # connection, timeout, bad encoding: no answer we can read
                 failure = ZaloApiError(method, None, type(error).__name__)
             else:
                 try:
@@ -156,7 +159,11 @@ class ZaloChannel:
                 )
             if not failure.retryable or attempt == 1 or not retry:
                 raise failure
-            await asyncio.sleep(self.retry_delay * (attempt + 1))
+            if failure.code == 429:  # too many requests: every send of this bot waits, this one longer
+                self.limiter.pause(self.retry_delay * 5)
+                await asyncio.sleep(self.retry_delay * 5)
+            else:
+                await asyncio.sleep(self.retry_delay)
         raise AssertionError("unreachable")
 
     # --- incoming ---------------------------------------------------------------------------------
@@ -182,38 +189,38 @@ class ZaloChannel:
                 "zalo: replies to event %s not delivered (%s %s)", event.event_id, error.method, error.code
             )
 
-    async def run_polling(self, stop: asyncio.Event, polling_timeout: int = 25) -> None:
-        """getUpdates until `stop` is set; backs off on errors so a bad token or outage is not hammered."""
+    async def run_polling(self, stop: asyncio.Event, polling_timeout: int = 20) -> None:
+        """getUpdates until `stop` is set; restarted after any failure, with growing pauses."""
+        await supervise("zalo polling", lambda s: self._poll(s, polling_timeout), stop)
+
+    async def _poll(self, stop: asyncio.Event, polling_timeout: int) -> None:
         await self.call("deleteWebhook", {})
         backoff = 1.0
         while not stop.is_set():
-            poll = asyncio.create_task(
-                self.call(
+            started = time.monotonic()
+            # not cancelled at shutdown: Zalo has no offset to acknowledge, so an update already handed
+            # out in this call would be lost; the call ends by itself within its timeout
+            try:
+                update = await self.call(
                     "getUpdates", {"timeout": str(polling_timeout)}, retry=False, wait=polling_timeout + 10
                 )
-            )
-            stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({poll, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            if not poll.done():
-                poll.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poll
-                break
-            try:
-                update = poll.result()
             except ZaloApiError as error:
                 if error.code == 408:  # nothing came during the wait
+                    if time.monotonic() - started < 1.0:  # a server that does not wait: do not spin
+                        await self._pause(stop, 1.0)
                     continue
                 log.warning("zalo: getUpdates failed (%s); retrying in %.0f s", error.code, backoff)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
+                await self._pause(stop, backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
-            updates = update if isinstance(update, list) else [update]
-            for item in updates:
+            for item in update if isinstance(update, list) else [update]:
                 self.accept(item)
+
+    @staticmethod
+    async def _pause(stop: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.call("setWebhook", {"url": url, "secret_token": secret})
@@ -240,12 +247,7 @@ class ZaloChannel:
 
     async def _send(self, chat_id: str, method: str, payload: dict[str, Any]) -> None:
         await self.limiter.acquire(chat_id)
-        try:
-            await self.call(method, payload)
-        except ZaloApiError as error:
-            if error.code == 429:
-                self.limiter.pause(self.retry_delay * 5)
-            raise
+        await self.call(method, payload)
 
     async def close(self, grace: float = 30.0) -> None:
         """Finish the events in hand, then close the HTTP client."""

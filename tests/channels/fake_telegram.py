@@ -39,6 +39,7 @@ class FakeTelegram:
     retry_after: int = 1
     last_activity: float = 0.0
     on_reply: Callable[[str], None] | None = None  # told the chat id of each message sent or edited
+    failures: list[tuple[str, int]] = field(default_factory=list)  # (method, status) answered once each
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -79,6 +80,12 @@ class FakeTelegram:
             self.last_activity = time.monotonic()
             if self.on_reply is not None:
                 self.on_reply(str(params.get("chat_id")))
+        for index, (failing, status) in enumerate(self.failures):
+            if failing == method:
+                del self.failures[index]
+                return web.json_response(
+                    {"ok": False, "error_code": status, "description": "injected failure"}, status=status
+                )
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})

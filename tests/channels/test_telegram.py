@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from bot import texts
@@ -9,7 +10,7 @@ from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.messages import Button, Reply
 from data.models import Completion, Learner, QuizAnswer
-from tests.channels.conftest import count
+from tests.channels.conftest import FAST, count
 from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.users import TelegramUser, finish_otp_lesson, register
 
@@ -24,8 +25,8 @@ async def test_a_learner_completes_a_lesson_and_its_quiz(
     # the command menu was set, and every button press was answered (no spinning buttons)
     commands = telegram_server.calls_of("setMyCommands")[0].params["commands"]
     assert [c["command"] for c in commands] == ["start", "menu", "hoc", "hoi", "tiendo", "trogiup"]
-    presses = [u for u in telegram_server.calls if u.method == "answerCallbackQuery"]
-    assert len(presses) >= 10
+    answered = {c.params["callback_query_id"] for c in telegram_server.calls_of("answerCallbackQuery")}
+    assert answered == user.callbacks and len(answered) >= 10
 
 
 async def test_next_and_back_edit_the_card_in_place(
@@ -161,11 +162,46 @@ async def test_a_429_is_waited_out(telegram: TelegramChannel, telegram_server: F
     assert time.monotonic() - started < 10
 
 
-async def test_long_button_payloads_travel_as_numbers(
+async def test_long_options_are_written_out_and_pressed_by_number(
     app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
 ) -> None:
-    long_payload = "lesson:" + "x" * 80
-    await telegram.send("510", [Reply("Chọn", (Button("Một", "menu"), Button("Hai", long_payload)))])
-    buttons = telegram_server.chat(510)[0]["reply_markup"]["inline_keyboard"]
-    data = [b["callback_data"] for row in buttons for b in row]
-    assert data == ["menu", "#2"]
+    long_option = "Không bấm; tự tìm VNeID trong CH Play hoặc App Store, hoặc hỏi công an xã"
+    reply = Reply("Câu 1/3: Bác làm gì?", (Button(long_option, "menu:a"), Button("Gọi lại ngay", "b")))
+    await telegram.send("510", [reply, Reply("Hoặc về menu", (Button("🏠 Menu chính", "menu"),))])
+    first, second = telegram_server.chat(510)
+    assert f"1. {long_option}" in first["text"] and "2. Gọi lại ngay" in first["text"]
+    keys = [b for row in first["reply_markup"]["inline_keyboard"] for b in row]
+    assert [(k["text"], k["callback_data"]) for k in keys] == [("1", "menu:a"), ("2", "b")]
+    assert len(first["reply_markup"]["inline_keyboard"]) == 1  # the numbers share one row
+    assert second["reply_markup"]["inline_keyboard"] == [[{"text": "🏠 Menu chính", "callback_data": "menu"}]]
+
+
+async def test_polling_recovers_when_telegram_fails_at_start(app: App, telegram_server: FakeTelegram) -> None:
+    telegram_server.failures += [("deleteWebhook", 502), ("getMe", 502)]
+    channel = TelegramChannel(app.assistant, telegram_server.token, telegram_server.base, limits=FAST)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(channel.run_polling(stop, polling_timeout=1))
+    try:
+        user = TelegramUser(telegram_server, 511)
+        replies = await user.say("xin chào")  # answered once polling came back
+        assert any(
+            "Đồng ý" in str(c.params.get("reply_markup")) for c in telegram_server.calls_of("sendMessage")
+        )
+        assert replies
+        assert len(telegram_server.calls_of("deleteWebhook")) >= 2
+    finally:
+        stop.set()
+        await polling
+        await channel.close()
+
+
+async def test_an_unreadable_webhook_update_is_acknowledged_and_skipped(
+    app: App, telegram_server: FakeTelegram
+) -> None:
+    channel = TelegramChannel(app.assistant, telegram_server.token, telegram_server.base, limits=FAST)
+    try:
+        await channel.feed_webhook({"update_id": "not a number", "message": 5})
+        await channel.feed_webhook({"update_id": 77})  # an update kind we do not handle
+        assert channel.executor.pending == 0
+    finally:
+        await channel.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -11,7 +12,7 @@ from bot.app import App
 from bot.channels.zalo import ZaloApiError, ZaloChannel, to_incoming, unwrap
 from bot.messages import Kind, Reply
 from data.models import Completion, QuizAnswer
-from tests.channels.conftest import count
+from tests.channels.conftest import FAST, count
 from tests.channels.fake_zalo import FakeZalo
 from tests.channels.users import ZaloUser, finish_otp_lesson, register
 
@@ -122,6 +123,29 @@ async def test_the_token_never_reaches_the_logs(
     assert "xin chao" not in logged  # nor what the learner wrote
 
 
+async def test_unauthorised_is_never_retried_and_polling_survives_a_failing_start(
+    app: App, zalo_server: FakeZalo
+) -> None:
+    channel = ZaloChannel(app.assistant, zalo_server.token, zalo_server.base, limits=FAST, retry_delay=0.05)
+    zalo_server.failures.append(("sendMessage", 401, 401))
+    with pytest.raises(ZaloApiError) as failure:
+        await channel.send("u-401", [Reply("Chào bác")])
+    assert failure.value.code == 401 and len(zalo_server.sent("sendMessage")) == 1
+
+    zalo_server.failures += [("deleteWebhook", 500, 500)] * 3  # down at start (with the one retry, twice)
+    stop = asyncio.Event()
+    polling = asyncio.create_task(channel.run_polling(stop, polling_timeout=1))
+    try:
+        user = ZaloUser(zalo_server, "u-restart")
+        replies = await user.say("xin chao")
+        assert any("Đồng ý" in r for r in replies), replies
+        assert len(zalo_server.sent("deleteWebhook")) >= 3
+    finally:
+        stop.set()
+        await polling
+        await channel.close()
+
+
 def test_events_in_an_envelope_or_bare_translate_alike() -> None:
     bare = {
         "event_name": "message.text.received",
@@ -141,7 +165,7 @@ def test_events_in_an_envelope_or_bare_translate_alike() -> None:
         assert (incoming.kind, incoming.text, incoming.event_id) == (
             Kind.TEXT,
             "Xin chào",
-            "2d758cb5e222177a4e35",
+            "6ede9afa66b88fe6d6a9:2d758cb5e222177a4e35",
         )
         assert incoming.reply_to == "6ede9afa66b88fe6d6a9" and incoming.display_name == "Ted"
     group = {**bare, "message": {**bare["message"], "chat": {"id": "g", "chat_type": "GROUP"}}}

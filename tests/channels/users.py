@@ -25,6 +25,7 @@ class TelegramUser:
         self.server = server
         self.quiet = quiet  # silence that ends a turn; above 1 s where the real per-chat rate applies
         self.user_id = user_id
+        self.callbacks: set[str] = set()  # ids of the button presses this user made
         self.seen = len(server.calls)
         self.last: list[str] = []
 
@@ -43,6 +44,8 @@ class TelegramUser:
         return out
 
     async def deliver(self, update: dict[str, Any]) -> list[str]:
+        if "callback_query" in update:
+            self.callbacks.add(update["callback_query"]["id"])
         await self.server.send_update(update)
         await self.server.settle(update["update_id"], quiet=self.quiet)
         return self._news()
@@ -59,13 +62,25 @@ class TelegramUser:
         raise AssertionError("no message with buttons")
 
     def has_option(self, label: str) -> bool:
-        return any(label in b["text"] for b in self.keyboard()[1])
+        try:
+            self.button(label)
+        except AssertionError:
+            return False
+        return True
 
     def button(self, label: str) -> tuple[int, str]:
+        """The button showing `label`, or, for options written out as "2. …", the button "2"."""
         message_id, buttons = self.keyboard()
         for button in buttons:
             if label in button["text"]:
                 return message_id, button["callback_data"]
+        text = self.server.messages[str(self.user_id)][message_id].get("text", "")
+        for line in text.splitlines():
+            match = re.match(r"(\d+)\. (.*)", line)
+            if match and label in match.group(2):
+                for button in buttons:
+                    if button["text"] == match.group(1):
+                        return message_id, button["callback_data"]
         raise AssertionError(f"no button {label!r} in {[b['text'] for b in buttons]}")
 
     async def press(self, label: str) -> list[str]:

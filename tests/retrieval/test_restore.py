@@ -31,3 +31,27 @@ def test_shorthand_is_expanded_and_typed_diacritics_are_kept() -> None:
 
 def test_unknown_words_stay_as_typed() -> None:
     assert Restorer(TEXTS).restore("gia vang hom nay") == "gia vang hom nay"
+
+
+def test_the_reading_with_the_fewest_phrases_wins_over_reading_left_to_right() -> None:
+    restorer = Restorer(
+        [
+            "Giữ thẻ như thẻ ngân hàng.",
+            "Làm như lời cháu dặn, như vậy là đúng.",
+            "Làm thế nào cho đúng? Hỏi thế nào cũng được.",
+        ]
+    )
+    # left to right, "nhu the" would be taken first as the known phrase "như thẻ"
+    assert restorer.restore("nhu the nao") == "như thế nào"
+    assert restorer.restore("giu nhu the ngan hang") == "giữ như thẻ ngân hàng"
+
+
+def test_a_question_with_diacritics_keeps_its_plain_words() -> None:
+    restorer = Restorer(["Cảnh báo: chưa nấu xong.", "Tin nhắn lạ."])
+    assert restorer.restore("cách nấu canh chua") == "cách nấu canh chua"
+    assert restorer.restore("cach nau canh chua") == "cach nấu cảnh chưa"  # typed plain: restored
+
+
+def test_shorthand_in_a_question_with_diacritics_is_still_spelled_out() -> None:
+    restorer = Restorer(["Không được đưa mã OTP."])
+    assert restorer.restore("có đưa mã đc k") == "có đưa mã được không"

