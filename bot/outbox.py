@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelSender
+from bot.channels.ratelimit import Limits, RateLimiter
 from bot.messages import Button, Reply
 from bot.ports import Clock
 from data import outbox
@@ -48,28 +49,6 @@ def reply_from_json(data: Mapping[str, Any]) -> Reply:
         image=data.get("image"),
         audio=data.get("audio"),
     )
-
-
-class Pace:
-    """At most `rate` sends a second: waits until the interval since the previous send has passed."""
-
-    def __init__(
-        self,
-        rate: float,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.monotonic = monotonic
-        self.sleep = sleep
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        now = self.monotonic()
-        if now < self._next:
-            await self.sleep(self._next - now)
-            now = self._next
-        self._next = now + self.interval
 
 
 @dataclass
@@ -105,7 +84,12 @@ class OutboxWorker:
         self.batch = batch
         self.on_progress = on_progress
         rates = {**DEFAULT_RATES, **(rates or {})}
-        self.paces = {name: Pace(rates.get(name, DEFAULT_RATE), monotonic, sleep) for name in self.senders}
+        # one send at a time at the channel's rate, on top of the channel's own limits, so a large
+        # announcement leaves room for the live conversations
+        self.paces = {
+            name: RateLimiter(Limits(rates.get(name, DEFAULT_RATE), 1, 0.0, 1), monotonic, sleep)
+            for name in self.senders
+        }
         self._stop = asyncio.Event()
 
     async def recover(self) -> int:
@@ -147,7 +131,7 @@ class OutboxWorker:
                 async with self.sessions() as session, session.begin():
                     if not await outbox.claim(session, row.id, self.clock.now()):
                         continue
-                await self.paces[channel].wait()
+                await self.paces[channel].acquire(row.chat_id)
                 try:
                     await sender.send(row.chat_id, [reply_from_json(row.reply)])
                 except Exception as error:  # the channel refused or failed: retry later, then give up

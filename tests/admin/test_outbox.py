@@ -12,7 +12,7 @@ from sqlalchemy import select
 from admin import store as admin_store
 from bot.app import App
 from bot.messages import Reply
-from bot.outbox import OutboxWorker, Pace
+from bot.outbox import OutboxWorker
 from data import outbox
 from data.models import Learner, OutboxMessage
 from tests.admin.helpers import FakeSender
@@ -140,13 +140,3 @@ async def test_deleted_learners_get_nothing(app: App) -> None:
         learner.deleted_at = datetime(2026, 11, 1, tzinfo=UTC)
     await announce(app)
     assert list(await statuses(app)) == ["a"]
-
-
-async def test_pace_waits_only_when_sends_come_too_fast() -> None:
-    time = FakeTime()
-    pace = Pace(10.0, time.monotonic, time.sleep)
-    await pace.wait()
-    time.now += 1.0  # a long gap: no wait
-    await pace.wait()
-    await pace.wait()
-    assert time.sleeps == [pytest.approx(0.1)]

@@ -18,14 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.channels.local_server import Call, LocalServer
+
 TOKEN = "123456:TEST-telegram-token-never-logged"
-
-
-@dataclass
-class Call:
-    method: str
-    params: dict[str, Any]
-    at: float
 
 
 @dataclass
@@ -46,26 +41,20 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
         self._arrived = asyncio.Condition()
-        self.runner: web.AppRunner | None = None
+        self.server = LocalServer()
         self.base = ""
 
     # --- server -------------------------------------------------------------------------------
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base = f"http://127.0.0.1:{port}"
+        self.base = await self.server.serve(app)
         return self.base
 
     async def stop(self) -> None:
         async with self._arrived:
             self._arrived.notify_all()
-        if self.runner is not None:
-            await self.runner.cleanup()
+        await self.server.close()
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

@@ -12,7 +12,7 @@ from bot.messages import Button, Reply
 from data.models import Completion, Learner, QuizAnswer
 from tests.channels.conftest import FAST, count
 from tests.channels.fake_telegram import FakeTelegram
-from tests.channels.users import TelegramUser, finish_otp_lesson, register
+from tests.channels.users import TelegramUser, finish_otp_lesson, open_otp_lesson, register, start_otp_quiz
 
 
 async def test_a_learner_completes_a_lesson_and_its_quiz(
@@ -34,9 +34,7 @@ async def test_next_and_back_edit_the_card_in_place(
 ) -> None:
     user = TelegramUser(telegram_server, 502)
     await register(user)
-    await user.press("Học bài")
-    await user.press("An toàn")
-    await user.press("Giữ kín mã OTP")
+    await open_otp_lesson(user)
     sent_before = len(telegram_server.calls_of("sendMessage"))
     card_message, _ = user.button("Tiếp")
     await user.press("Tiếp")
@@ -73,12 +71,7 @@ async def test_a_redelivered_update_has_one_effect(
 ) -> None:
     user = TelegramUser(telegram_server, 505)
     await register(user)
-    await user.press("Học bài")
-    await user.press("An toàn")
-    await user.press("Giữ kín mã OTP")
-    while user.has_option("Tiếp"):
-        await user.press("Tiếp")
-    await user.press("Làm bài kiểm tra")
+    await start_otp_quiz(user)
     await user.press("Không bao giờ")
     await user.press("Một lần")
     message_id, data = user.button("Gọi ngay cho ngân hàng")
@@ -97,12 +90,7 @@ async def test_two_fast_taps_on_one_answer_count_once(
 ) -> None:
     user = TelegramUser(telegram_server, 506)
     await register(user)
-    await user.press("Học bài")
-    await user.press("An toàn")
-    await user.press("Giữ kín mã OTP")
-    while user.has_option("Tiếp"):
-        await user.press("Tiếp")
-    await user.press("Làm bài kiểm tra")
+    await start_otp_quiz(user)
     message_id, data = user.button("Không bao giờ")
     tap1 = telegram_server.callback_update(506, message_id, data)
     tap2 = telegram_server.callback_update(506, message_id, data)  # a second tap: another callback id
@@ -125,9 +113,7 @@ async def test_stickers_photos_and_stale_buttons_get_calm_replies(
     photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
     replies = await user.deliver(telegram_server.message_update(507, photo=photo))
     assert texts.MEDIA["image"] in replies
-    await user.press("Học bài")
-    await user.press("An toàn")
-    await user.press("Giữ kín mã OTP")
+    await open_otp_lesson(user)
     old_card, old_next = user.button("Tiếp")
     await user.press("Tiếp")
     await user.press("Tiếp")

@@ -14,7 +14,7 @@ from bot.messages import Kind, Reply
 from data.models import Completion, QuizAnswer
 from tests.channels.conftest import FAST, count
 from tests.channels.fake_zalo import FakeZalo
-from tests.channels.users import ZaloUser, finish_otp_lesson, register
+from tests.channels.users import ZaloUser, finish_otp_lesson, register, start_otp_quiz
 
 
 async def test_a_learner_completes_a_lesson_by_typing_numbers(
@@ -42,12 +42,7 @@ async def test_option_words_work_without_diacritics(
 async def test_a_redelivered_event_has_one_effect(app: App, zalo: ZaloChannel, zalo_server: FakeZalo) -> None:
     user = ZaloUser(zalo_server, "u-redeliver")
     await register(user)
-    await user.press("Học bài")
-    await user.press("An toàn")
-    await user.press("Giữ kín mã OTP")
-    while user.has_option("Tiếp"):
-        await user.press("Tiếp")
-    await user.press("Làm bài kiểm tra")
+    await start_otp_quiz(user)
     await user.press("Không bao giờ")
     await user.press("Một lần")
     last = zalo_server.event(user.user_id, text=user.option("Gọi ngay cho ngân hàng"))

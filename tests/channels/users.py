@@ -138,14 +138,24 @@ async def register(user: User, name: str = "Nguyễn Thị Hoa") -> None:
     assert any("Học bài" in r or "menu" in r.lower() for r in replies), replies
 
 
-async def finish_otp_lesson(user: User) -> list[str]:
-    """Open the fixture's OTP lesson from the menu, read every card, pass the quiz; the last replies."""
+async def open_otp_lesson(user: User) -> None:
+    """From the menu to the first card of the fixture's OTP lesson."""
     await user.press("Học bài")
     await user.press("An toàn")
     await user.press("Giữ kín mã OTP")
+
+
+async def start_otp_quiz(user: User) -> None:
+    """Open the OTP lesson, read every card and start its quiz."""
+    await open_otp_lesson(user)
     while user.has_option("Tiếp"):
         await user.press("Tiếp")
     await user.press("Làm bài kiểm tra")
+
+
+async def finish_otp_lesson(user: User) -> list[str]:
+    """Open the fixture's OTP lesson from the menu, read every card, pass the quiz; the last replies."""
+    await start_otp_quiz(user)
     replies: list[str] = []
     for answer in OTP_ANSWERS:
         replies = await user.press(answer)
