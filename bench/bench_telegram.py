@@ -3,27 +3,31 @@ side by side with a bare aiogram echo bot on the same fake Bot API server, in th
 
 Run: `.venv/bin/python bench/bench_telegram.py [--learners 40] [--presses 25]`
 
-Both bots long-poll the fake server in tests/channels/fake_telegram.py on 127.0.0.1. The same closed-loop
-client drives both: each simulated learner presses a button, waits for the reply, presses the next.
-- echo: aiogram's Dispatcher, a callback handler that answers the query and edits the message to echo it
-  (the framework's floor: no database, no engine);
+The fake Bot API server (tests/channels/fake_telegram.py) and the simulated learners run in a child
+process on 127.0.0.1, as Telegram's servers would be elsewhere; the bot under test runs in this process.
+The same closed-loop client drives both bots: each learner presses a button, waits for the reply (an
+edited message), presses the next.
+- echo: aiogram's Dispatcher with a callback handler that answers the query and edits the message to
+  echo it (the framework's floor: no database, no engine);
 - hocvuso: `TelegramChannel` on the real assistant (SQLite file, the real curriculum), learners already
   registered and inside a lesson, pressing "Tiếp ▶" / "◀ Lại"; every press is one database transaction
-  (event id claimed, card progress and conversation state saved).
-The outgoing rate limiter is switched off for both, since it models Telegram's limits rather than our cost.
-Nothing here asserts: it prints the figures and the ratio.
+  (event id claimed, learner, state and card progress read and written).
+The outgoing rate limiter is off for both, since it models Telegram's limits rather than our cost.
+Nothing here asserts: it prints the figures and the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,51 +43,66 @@ from bot.channels.telegram import TelegramChannel
 from bot.messages import Incoming, Kind
 from bot.service import text_event
 from bot.settings import Settings
-from tests.channels.fake_telegram import FakeTelegram
+from tests.channels.fake_telegram import TOKEN, FakeTelegram
 
 LESSON = "an-toan-so-ma-otp"
 
 
-class Replies:
-    """Wakes the client of a chat when the bot sends or edits a message there."""
+# --- the child process: the fake server and the learners ---------------------------------------
+async def platform(learner_count: int, presses: int, mode: str) -> None:
+    """Serve the fake API, print its address, wait for "go", drive the learners, print the results."""
+    server = FakeTelegram()
+    await server.start()
+    learners = list(range(10_001, 10_001 + learner_count))
+    keyboard = {"inline_keyboard": [[{"text": "Tiếp ▶", "callback_data": "x"}]]}
+    for user in learners:
+        server._store(str(user), {"text": "card 1", "reply_markup": keyboard})
+    replied: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+    server.on_reply = lambda chat_id: replied[chat_id].set()
+    print(server.base, flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # "go"
 
-    def __init__(self, server: FakeTelegram) -> None:
-        self.events: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
-        server.on_reply = lambda chat_id: self.events[chat_id].set()
+    def payload(press: int) -> str:
+        if mode == "echo":
+            return f"p{press}"
+        return f"next:{LESSON}:1" if press % 2 == 0 else f"prev:{LESSON}:2"  # card 1 -> 2 -> 1 ...
 
-
-async def drive(
-    server: FakeTelegram,
-    replies: Replies,
-    learners: list[int],
-    presses: int,
-    payload: Callable[[int, int], str],
-) -> tuple[float, list[float]]:
-    """Each learner presses `presses` buttons one after another; returns wall time and latencies (ms)."""
     latencies: list[float] = []
 
     async def one(user: int) -> None:
         message_id = next(iter(server.messages[str(user)]))
         for press in range(presses):
-            event = replies.events[str(user)]
+            event = replied[str(user)]
             event.clear()
             started = time.perf_counter()
-            await server.send_update(server.callback_update(user, message_id, payload(user, press)))
-            await asyncio.wait_for(event.wait(), 30)
+            await server.send_update(server.callback_update(user, message_id, payload(press)))
+            await asyncio.wait_for(event.wait(), 60)
             latencies.append((time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
     await asyncio.gather(*(one(user) for user in learners))
-    return time.perf_counter() - started, latencies
+    wall = time.perf_counter() - started
+    print(json.dumps({"wall": wall, "latencies": latencies}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # the bot has stopped
+    await server.stop()
 
 
-def seed_messages(server: FakeTelegram, learners: list[int], text: str) -> None:
-    keyboard = {"inline_keyboard": [[{"text": "Tiếp ▶", "callback_data": "x"}]]}
-    for user in learners:
-        server._store(str(user), {"text": text, "reply_markup": keyboard})
+@asynccontextmanager
+async def child(learners: int, presses: int, mode: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--platform", mode, "--learners", str(learners), "--presses", str(presses),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
 
 
-async def echo_bot(server: FakeTelegram, learners: list[int], presses: int) -> tuple[float, list[float]]:
+# --- this process: the bots -------------------------------------------------------------------
+async def echo_bot(base: str, stop: asyncio.Event) -> None:
     router = Router()
 
     @router.callback_query()
@@ -100,80 +119,70 @@ async def echo_bot(server: FakeTelegram, learners: list[int], presses: int) -> t
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
-    bot = Bot(server.token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base)))
-    seed_messages(server, learners, "echo")
-    replies = Replies(server)
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
     polling = asyncio.create_task(
         dispatcher.start_polling(bot, polling_timeout=5, handle_signals=False, close_bot_session=True)
     )
-    await asyncio.sleep(0.3)
-    try:
-        return await drive(server, replies, learners, presses, lambda user, press: f"p{press}")
-    finally:
-        await dispatcher.stop_polling()
-        await polling
+    await stop.wait()
+    await dispatcher.stop_polling()
+    await polling
 
 
-async def hocvuso_bot(
-    server: FakeTelegram, learners: list[int], presses: int, data_dir: Path
-) -> tuple[float, list[float]]:
-    settings = Settings(data_dir=data_dir)
-    application = await build_app(settings, with_retrieval=False)
-    assistant = application.assistant
-    lesson = application.curriculum.lesson(LESSON)
-    assert lesson is not None and len(lesson.cards) >= 2
-    for user in learners:  # registered and reading card 1, as a learner in the middle of a lesson
-        uid = str(user)
-        for step, text in enumerate(["xin chào", "1", f"Học viên {user}", "1", "Bỏ qua"]):
-            await assistant.handle(text_event("telegram", uid, f"seed-{user}-{step}", text))
-        await assistant.handle(
-            Incoming("telegram", uid, f"seed-{user}-open", Kind.BUTTON, payload=f"lesson:{LESSON}")
-        )
-    seed_messages(server, learners, "card 1")
-    replies = Replies(server)
-    channel = TelegramChannel(assistant, server.token, server.base, limits=UNLIMITED)
-    stop = asyncio.Event()
-    polling = asyncio.create_task(channel.run_polling(stop, polling_timeout=5))
-    await asyncio.sleep(0.3)
+def hocvuso_bot(data_dir: Path, learners: list[int]) -> Callable[[str, asyncio.Event], Awaitable[None]]:
+    async def run(base: str, stop: asyncio.Event) -> None:
+        application = await build_app(Settings(data_dir=data_dir), with_retrieval=False)
+        assistant = application.assistant
+        for user in learners:  # registered and reading card 1, as a learner in the middle of a lesson
+            uid = str(user)
+            for step, text in enumerate(["xin chào", "1", f"Học viên {user}", "1", "Bỏ qua"]):
+                await assistant.handle(text_event("telegram", uid, f"seed-{user}-{step}", text))
+            await assistant.handle(
+                Incoming("telegram", uid, f"seed-{user}-open", Kind.BUTTON, payload=f"lesson:{LESSON}")
+            )
+        channel = TelegramChannel(assistant, TOKEN, base, limits=UNLIMITED)
+        try:
+            await channel.run_polling(stop, polling_timeout=5)
+        finally:
+            await channel.close()
+            await application.close()
 
-    def payload(user: int, press: int) -> str:  # card 1 -> 2 -> 1 -> 2 ...
-        return f"next:{LESSON}:1" if press % 2 == 0 else f"prev:{LESSON}:2"
+    return run
 
-    try:
-        return await drive(server, replies, learners, presses, payload)
-    finally:
+
+async def measure(
+    name: str, mode: str, bot: Callable[[str, asyncio.Event], Awaitable[None]], learners: int, presses: int
+) -> tuple[float, float]:
+    async with child(learners, presses, mode) as process:
+        assert process.stdout is not None and process.stdin is not None
+        base = (await process.stdout.readline()).decode().strip()
+        stop = asyncio.Event()
+        running = asyncio.create_task(bot(base, stop))
+        await asyncio.sleep(1.0 if mode == "echo" else 3.0)  # polling up (and learners seeded)
+        process.stdin.write(b"go\n")
+        await process.stdin.drain()
+        result = json.loads(await process.stdout.readline())
         stop.set()
-        await polling
-        await channel.close()
-        await application.close()
-
-
-def summary(name: str, wall: float, latencies: list[float]) -> tuple[float, float]:
-    rate = len(latencies) / wall
+        await running
+        process.stdin.write(b"done\n")
+        await process.stdin.drain()
+    latencies = result["latencies"]
+    rate = len(latencies) / result["wall"]
     p50 = statistics.median(latencies)
     p95 = statistics.quantiles(latencies, n=20)[-1]
-    print(f"{name:<22} {len(latencies):>7} {rate:>12.1f} {p50:>9.1f} {p95:>9.1f}")
+    print(f"{name:<22} {len(latencies):>7} {rate:>12.1f} {p50:>9.1f} {p95:>9.1f}", flush=True)
     return rate, p95
 
 
 async def main(learner_count: int, presses: int) -> None:
     learners = list(range(10_001, 10_001 + learner_count))
-    print(f"{learner_count} learners x {presses} presses each, closed loop, one process, 2 cores\n")
+    print(
+        f"{learner_count} learners x {presses} presses each, closed loop; fake Telegram in its own process\n"
+    )
     print(f"{'bot':<22} {'updates':>7} {'updates/s':>12} {'p50 ms':>9} {'p95 ms':>9}")
-    results: dict[str, tuple[float, float]] = {}
-    runs: list[tuple[str, Callable[[FakeTelegram], Awaitable[tuple[float, list[float]]]]]] = [
-        ("aiogram echo (floor)", lambda server: echo_bot(server, learners, presses)),
-    ]
+    echo_rate, echo_p95 = await measure("aiogram echo (floor)", "echo", echo_bot, learner_count, presses)
     with tempfile.TemporaryDirectory() as tmp:
-        runs.append(("hocvuso navigation", lambda server: hocvuso_bot(server, learners, presses, Path(tmp))))
-        for name, run in runs:
-            server = FakeTelegram()
-            await server.start()
-            try:
-                results[name] = summary(name, *(await run(server)))
-            finally:
-                await server.stop()
-    (echo_rate, echo_p95), (our_rate, our_p95) = results.values()
+        bot = hocvuso_bot(Path(tmp), learners)
+        our_rate, our_p95 = await measure("hocvuso navigation", "hocvuso", bot, learner_count, presses)
     print(f"\nthroughput ratio hocvuso/echo: {our_rate / echo_rate:.2f}  (aim: at least 0.50)")
     print(f"p95 latency ratio hocvuso/echo: {our_p95 / echo_p95:.2f}")
 
@@ -182,5 +191,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--learners", type=int, default=40)
     parser.add_argument("--presses", type=int, default=25)
+    parser.add_argument("--platform", choices=["echo", "hocvuso"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(main(args.learners, args.presses))
+    if args.platform:
+        asyncio.run(platform(args.learners, args.presses, args.platform))
+    else:
+        asyncio.run(main(args.learners, args.presses))

@@ -7,7 +7,7 @@ here is therefore part of that single unit of work.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -31,6 +31,13 @@ from data.models import (
     UnansweredQuestion,
 )
 
+ACTIVITY_RESOLUTION = timedelta(minutes=10)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; every time we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
 
 class SqlStore:
     """Implements `bot.ports.Store` on a session; `now` is the time of the event being handled."""
@@ -38,7 +45,6 @@ class SqlStore:
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session = session
         self.now = now
-        self._state_rows: dict[int, ConversationState] = {}
 
     def _insert(self, table: Any) -> Any:
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
@@ -59,8 +65,8 @@ class SqlStore:
         learner = await self.session.scalar(
             select(Learner).where(Learner.channel == channel, Learner.channel_user_id == user_id)
         )
-        if learner is not None:
-            learner.last_active_at = self.now
+        if learner is not None and self.now - _aware(learner.last_active_at) > ACTIVITY_RESOLUTION:
+            learner.last_active_at = self.now  # minutes are enough for "active in the last 7 days"
         return learner
 
     async def create_learner(self, channel: str, user_id: str, chat_id: str, display_name: str) -> Learner:
@@ -79,18 +85,22 @@ class SqlStore:
         return learner
 
     async def state(self, learner_id: int) -> dict[str, Any]:
-        row = await self.session.get(ConversationState, learner_id)
-        if row is not None:
-            self._state_rows[learner_id] = row  # the session's identity map holds rows only weakly
-        return dict(row.state) if row is not None else {}
+        saved = await self.session.scalar(
+            select(ConversationState.state).where(ConversationState.learner_id == learner_id)
+        )
+        return dict(saved) if saved else {}
 
     async def save_state(self, learner_id: int, state: dict[str, Any]) -> None:
-        row = self._state_rows.get(learner_id) or await self.session.get(ConversationState, learner_id)
-        if row is None:
-            self.session.add(ConversationState(learner_id=learner_id, state=dict(state), updated_at=self.now))
-        else:
-            row.state = dict(state)
-            row.updated_at = self.now
+        """One upsert; plain statements rather than the ORM's unit of work, on every event's hot path."""
+        insert = self._insert(ConversationState).values(
+            learner_id=learner_id, state=dict(state), updated_at=self.now
+        )
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["learner_id"],
+                set_={"state": insert.excluded.state, "updated_at": insert.excluded.updated_at},
+            )
+        )
 
     # --- lesson progress -----------------------------------------------------------------------
     async def card_reached(self, learner_id: int, lesson_id: str) -> int | None:
