@@ -8,7 +8,8 @@ import time
 from bot import texts
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
-from bot.messages import Button, Reply
+from bot.messages import Button, Incoming, Reply
+from bot.service import Assistant
 from data.models import Completion, Learner, QuizAnswer
 from tests.channels.conftest import FAST, count
 from tests.channels.fake_telegram import FakeTelegram
@@ -191,3 +192,30 @@ async def test_an_unreadable_webhook_update_is_acknowledged_and_skipped(
         assert channel.executor.pending == 0
     finally:
         await channel.close()
+
+
+class SlowAssistant:
+    """The real assistant, but every event takes half a second: shutdown finds work in hand."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    async def handle(self, event: Incoming) -> list[Reply]:
+        await asyncio.sleep(0.5)
+        return await self.assistant.handle(event)
+
+
+async def test_shutdown_finishes_the_events_in_hand(app: App, telegram_server: FakeTelegram) -> None:
+    slow = SlowAssistant(app.assistant)
+    channel = TelegramChannel(slow, telegram_server.token, telegram_server.base, limits=FAST)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    polling = asyncio.create_task(channel.run_polling(stop, polling_timeout=1))
+    update = await telegram_server.send_update(telegram_server.message_update(512, "xin chào"))
+    while telegram_server.fetched_up_to < update["update_id"]:  # noqa: ASYNC110 - a fake, polled
+        await asyncio.sleep(0.01)
+    stop.set()  # as SIGTERM does: stop taking updates, then close
+    await polling
+    assert not telegram_server.calls_of("sendMessage")  # still being handled
+    await channel.close()
+    sent = telegram_server.calls_of("sendMessage")  # ...and answered before close returned
+    assert any("Đồng ý" in str(c.params.get("reply_markup")) for c in sent)
