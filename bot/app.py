@@ -42,7 +42,7 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     # start-up chatter that tells a commune's operator nothing
-    for name in ("alembic", "faiss", "bm25s", "aiogram.event"):
+    for name in ("alembic", "faiss", "aiogram.event"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

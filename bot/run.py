@@ -234,11 +234,13 @@ async def _health(running: Running) -> dict[str, Any]:
     except Exception as error:  # reported, not raised: a health check must answer
         database = f"error: {type(error).__name__}"
     failed = [t.get_name() for t in running.tasks if t.done() and not t.cancelled() and t.exception()]
-    status = "ok" if database == "ok" and not failed else "degraded"
+    problems = {c.name: c.problem for c in running.channels if c.problem}
+    status = "ok" if database == "ok" and not failed and not problems else "degraded"
     return {
         "status": status,
         "database": database,
         "channels": [c.name for c in running.channels],
+        "channel_problems": problems,
         "failed_tasks": failed,
         "events_in_hand": sum(c.executor.pending for c in running.channels),
     }

@@ -11,6 +11,7 @@ The index is small and builds in milliseconds, so it is rebuilt at start-up rath
 from __future__ import annotations
 
 import itertools
+import logging
 
 import bm25s
 import numpy as np
@@ -18,6 +19,9 @@ import numpy.typing as npt
 
 from retrieval.normalize import repair_telex, syllables
 from retrieval.passages import Passage
+
+# bm25s sets its own logger to DEBUG when imported, which would print a line for every index build
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def tokens(text: str, *, pairs: bool, known: frozenset[str] = frozenset()) -> list[str]:

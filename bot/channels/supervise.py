@@ -21,8 +21,11 @@ async def supervise(
     *,
     first_pause: float = 1.0,
     longest_pause: float = 60.0,
+    report: Callable[[str], None] | None = None,
 ) -> None:
-    """Call `run(stop)` until `stop` is set; after a failure wait 1, 2, 4 … 60 s (or until stop)."""
+    """Call `run(stop)` until `stop` is set; after a failure wait 1, 2, 4 … 60 s (or until stop).
+
+    `report` hears the type of each failure (for /healthz); `run` clears it once it works again."""
     pause = first_pause
     while not stop.is_set():
         try:
@@ -32,6 +35,8 @@ async def supervise(
             raise
         except Exception as error:  # logged by type only: messages can carry URLs with the token
             log.error("%s failed (%s); trying again in %.0f s", name, type(error).__name__, pause)
+            if report is not None:
+                report(type(error).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), pause)
             pause = min(pause * 2, longest_pause)

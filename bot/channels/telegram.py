@@ -141,6 +141,7 @@ class TelegramChannel:
         self.executor = SerialExecutor()
         self.dispatcher = self._create_dispatcher()
         self._tasks: set[asyncio.Future[None]] = set()
+        self.problem: str | None = None  # the last failure to reach Telegram, for /healthz
 
     def _create_dispatcher(self) -> Dispatcher:
         router = Router(name="hocvuso")
@@ -316,11 +317,17 @@ class TelegramChannel:
     async def run_polling(self, stop: asyncio.Event, polling_timeout: int = 25) -> None:
         """Long polling until `stop` is set (development, or a server without a public address);
         restarted after any failure, with growing pauses."""
-        await supervise("telegram polling", lambda s: self._poll(s, polling_timeout), stop)
+        await supervise(
+            "telegram polling", lambda s: self._poll(s, polling_timeout), stop, report=self._report
+        )
+
+    def _report(self, problem: str | None) -> None:
+        self.problem = problem
 
     async def _poll(self, stop: asyncio.Event, polling_timeout: int) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.prepare()
+        self.problem = None  # Telegram answered: the token and the address work
         polling = asyncio.create_task(
             self.dispatcher.start_polling(
                 self.bot,

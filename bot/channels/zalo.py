@@ -131,6 +131,7 @@ class ZaloChannel:
         self.executor = SerialExecutor()
         self.retry_delay = retry_delay
         self.public_media = public_media
+        self.problem: str | None = None  # the last failure to reach Zalo, for /healthz
 
     # --- the Bot API ------------------------------------------------------------------------------
     async def call(
@@ -191,10 +192,14 @@ class ZaloChannel:
 
     async def run_polling(self, stop: asyncio.Event, polling_timeout: int = 20) -> None:
         """getUpdates until `stop` is set; restarted after any failure, with growing pauses."""
-        await supervise("zalo polling", lambda s: self._poll(s, polling_timeout), stop)
+        await supervise("zalo polling", lambda s: self._poll(s, polling_timeout), stop, report=self._report)
+
+    def _report(self, problem: str | None) -> None:
+        self.problem = problem
 
     async def _poll(self, stop: asyncio.Event, polling_timeout: int) -> None:
         await self.call("deleteWebhook", {})
+        self.problem = None  # Zalo answered: the token and the address work
         backoff = 1.0
         while not stop.is_set():
             started = time.monotonic()
@@ -210,10 +215,11 @@ class ZaloChannel:
                         await self._pause(stop, 1.0)
                     continue
                 log.warning("zalo: getUpdates failed (%s); retrying in %.0f s", error.code, backoff)
+                self.problem = f"getUpdates {error.code}"
                 await self._pause(stop, backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
-            backoff = 1.0
+            backoff, self.problem = 1.0, None
             for item in update if isinstance(update, list) else [update]:
                 self.accept(item)
 

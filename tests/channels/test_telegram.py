@@ -176,6 +176,7 @@ async def test_polling_recovers_when_telegram_fails_at_start(app: App, telegram_
         )
         assert replies
         assert len(telegram_server.calls_of("deleteWebhook")) >= 2
+        assert channel.problem is None  # reported while it failed, cleared once Telegram answered
     finally:
         stop.set()
         await polling

@@ -54,7 +54,7 @@ class Process:
                     break
                 try:
                     response = await client.get(f"http://127.0.0.1:{self.port}/healthz")
-                    if response.status_code == 200:
+                    if response.status_code in (200, 503):  # listening (503: a channel is failing)
                         return
                 except httpx.TransportError:
                     pass
@@ -215,6 +215,30 @@ async def test_webhooks_check_their_secrets_and_complete_a_lesson(
     assert code == 0, process.output
     assert completions(tmp_path) == [("zalo", "an-toan-otp")]
     assert learners(tmp_path) == 1  # the Telegram learner has not consented yet: nothing stored
+
+
+async def test_a_wrong_token_shows_on_the_health_check(
+    tmp_path: Path, servers: tuple[FakeTelegram, FakeZalo]
+) -> None:
+    telegram, _ = servers
+    port = free_port()
+    env = base_env(tmp_path, port)
+    env.update(TELEGRAM_BOT_TOKEN="999:wrong-token", TELEGRAM_API_BASE=telegram.base)
+    process = Process(env, port)
+    await process.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                response = await client.get(f"http://127.0.0.1:{port}/healthz")
+                if response.status_code == 503:
+                    break
+                await asyncio.sleep(0.1)
+        assert response.status_code == 503
+        assert response.json()["channel_problems"] == {"telegram": "TelegramUnauthorizedError"}
+    finally:
+        assert await process.stop() == 0
+    assert "wrong-token" not in process.output
+    assert "telegram polling failed (TelegramUnauthorizedError)" in process.output
 
 
 async def test_run_without_any_channel_explains_how_to_configure_one(tmp_path: Path) -> None:
