@@ -48,18 +48,17 @@ class Process:
             *HOCVUSO, "run", env=self.env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
         )
         self._reader = asyncio.create_task(self._read())
+        for _ in range(600):  # "running" is printed once it listens and its webhooks are registered
+            if "hocvuso is running" in self.output or self.proc.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
         async with httpx.AsyncClient() as client:
-            for _ in range(600):
-                if self.proc.returncode is not None:
-                    break
-                try:
-                    response = await client.get(f"http://127.0.0.1:{self.port}/healthz")
-                    if response.status_code in (200, 503):  # listening (503: a channel is failing)
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"hocvuso run did not start:\n{self.output}")
+            try:
+                response = await client.get(f"http://127.0.0.1:{self.port}/healthz")
+            except httpx.TransportError:
+                response = None
+        if response is None or response.status_code not in (200, 503):  # 503: a channel is failing
+            raise AssertionError(f"hocvuso run did not start:\n{self.output}")
 
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
