@@ -64,6 +64,7 @@ def chat(
     no_retrieval: Annotated[bool, typer.Option(help="Skip loading the question-answering index.")] = False,
 ) -> None:
     """Chat with the assistant in this terminal (no tokens, no network)."""
+    from bot import texts
     from bot.app import build_app, configure_logging
     from bot.channels.console import chat as run_chat
 
@@ -71,6 +72,8 @@ def chat(
     configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
 
     async def main() -> None:
+        if sys.stdin.isatty():
+            print(texts.CONSOLE_PREPARING, file=sys.stderr)
         application = await build_app(settings, with_retrieval=not no_retrieval)
         try:
             await run_chat(application.assistant, user.strip() or "ban")

@@ -242,3 +242,8 @@ CERTIFICATE_AWARDED = "Chứng nhận Ông/Bà"
 CERTIFICATE_COMMUNE = "{commune}, {province}"
 CERTIFICATE_DATE = "Ngày {day:02d} tháng {month:02d} năm {year}"
 CERTIFICATE_CODE = "Mã xác minh: {code}"
+
+# --- the terminal chat ------------------------------------------------------------------------------
+CONSOLE_HELLO = "Gõ tin nhắn rồi nhấn Enter. Nhấn Ctrl-D hoặc Ctrl-C để thoát."
+CONSOLE_BYE = "\nTạm biệt bác! Tiến độ học đã được lưu lại."
+CONSOLE_PREPARING = "Đang chuẩn bị trợ lý (lần đầu, hoặc khi bài học thay đổi, mất khoảng nửa phút)…"

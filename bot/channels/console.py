@@ -11,6 +11,7 @@ import sys
 import uuid
 from typing import TextIO
 
+from bot import texts
 from bot.channels.numbered import numbered_texts
 from bot.messages import Reply
 from bot.service import Assistant, text_event
@@ -42,7 +43,7 @@ async def chat(
             print(f"{bar}\n{render(replies)}\n{bar}", file=stdout, flush=True)
 
     if interactive:
-        print("Gõ tin nhắn rồi nhấn Enter. Nhấn Ctrl-D hoặc Ctrl-C để thoát.", file=stdout)
+        print(texts.CONSOLE_HELLO, file=stdout)
         show(await assistant.handle(text_event(CHANNEL, user, uuid.uuid4().hex, "/start", user)))
     while True:
         try:
@@ -58,4 +59,4 @@ async def chat(
             break
         show(await assistant.handle(text_event(CHANNEL, user, uuid.uuid4().hex, line, user)))
     if interactive:
-        print("\nTạm biệt bác! Tiến độ học đã được lưu lại.", file=stdout)
+        print(texts.CONSOLE_BYE, file=stdout)
