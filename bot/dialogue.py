@@ -330,6 +330,15 @@ class Dialogue:
             self._menu(learner, state, turn)
         elif action == "learn":
             self._topics(learner, state, await store.completed(learner.id), turn)
+        elif action == "askperson":
+            pending = state.pop("pending_question", None)
+            if isinstance(pending, dict) and pending.get("text"):
+                await store.queue_question(
+                    learner.id, str(pending["text"]), list(pending.get("candidates", []))
+                )
+                turn.say(texts.QUESTION_SENT, self._back_buttons(state))
+            else:  # pressed twice, or on an old message: it went already (or there is nothing to send)
+                turn.say(texts.QUESTION_ALREADY_SENT, self._back_buttons(state))
         elif action == "ask":
             state["step"] = "ask"
             turn.say(texts.ASK_PROMPT, [Button(texts.BTN_MENU, "menu")])
@@ -698,6 +707,16 @@ class Dialogue:
         answer = await asyncio.to_thread(self.answerer.answer, text)
         back = self._back_buttons(state)
         best = answer.best
+        state.pop("pending_question", None)
+        candidates = [
+            {
+                "passage": c.passage_id,
+                "lesson": c.lesson_id,
+                "card": c.card_number,
+                "score": round(c.score, 4),
+            }
+            for c in answer.candidates[:5]
+        ]
         if answer.outcome is Outcome.CONFIDENT and best is not None:
             lesson = self.curriculum.lesson(best.lesson_id)
             if lesson is not None and 1 <= best.card_number <= len(lesson.cards):
@@ -718,6 +737,8 @@ class Dialogue:
                 if lesson is not None and lesson not in lessons:
                     lessons.append(lesson)
             if lessons:
+                # none of the suggestions may fit: one tap sends the question to a person instead
+                state["pending_question"] = {"text": text, "candidates": candidates}
                 turn.say(
                     texts.ANSWER_BORDERLINE,
                     [
@@ -725,21 +746,10 @@ class Dialogue:
                             Button(texts.BTN_OPEN_LESSON.format(title=le.title), f"lesson:{le.id}")
                             for le in lessons[:3]
                         ),
+                        Button(texts.BTN_ASK_PERSON, "askperson"),
                         *back,
                     ],
                 )
                 return
-        await store.queue_question(
-            learner.id,
-            text,
-            [
-                {
-                    "passage": c.passage_id,
-                    "lesson": c.lesson_id,
-                    "card": c.card_number,
-                    "score": round(c.score, 4),
-                }
-                for c in answer.candidates[:5]
-            ],
-        )
+        await store.queue_question(learner.id, text, candidates)
         turn.say(texts.ANSWER_UNKNOWN, back)

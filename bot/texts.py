@@ -122,6 +122,13 @@ ANSWER_CONFIDENT = '💡 Theo bài "{lesson}":\n\n{title}\n{text}'
 ANSWER_BORDERLINE = (
     "Cháu chưa chắc bác hỏi về điều gì. Có phải bác muốn hỏi về một trong các bài này không ạ?"
 )
+BTN_ASK_PERSON = "🙋 Không phải, nhờ Đại sứ số trả lời"
+QUESTION_SENT = (
+    "Cháu đã gửi câu hỏi của bác cho Đại sứ số hoặc cán bộ xã. Khi có câu trả lời, cháu sẽ nhắn lại bác ạ."
+)
+QUESTION_ALREADY_SENT = (
+    "Câu hỏi này cháu đã gửi rồi, hoặc bác đã hỏi câu khác sau đó ạ. Bác cần hỏi gì, bác cứ gõ nhé."
+)
 ANSWER_UNKNOWN = (
     "Cháu xin lỗi, cháu chưa có câu trả lời cho câu hỏi này trong các bài học, nên cháu không dám đoán ạ. "
     "Cháu đã ghi lại câu hỏi để Đại sứ số hoặc cán bộ xã trả lời bác sau."

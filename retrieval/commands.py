@@ -119,8 +119,8 @@ def ask(
     console.print(table)
 
 
-def eval_table(reports: list[Report], chosen: Method) -> Table:
-    table = Table(title="Retrieval on the dev questions")
+def eval_table(reports: list[Report], chosen: Method, source: str = "the dev questions") -> Table:
+    table = Table(title=f"Retrieval on {source}")
     columns = (
         "method",
         "hit@1",
@@ -198,5 +198,6 @@ def evaluate(
             f"passages; encoder {retriever.encoder.name}"
         )
         # the table is read in logs and the README too, so it is never squeezed to a narrow terminal
-        Console(width=max(console.width, 140)).print(eval_table(reports, DEFAULT_METHOD))
+        table = eval_table(reports, DEFAULT_METHOD, questions_path.name)
+        Console(width=max(console.width, 140)).print(table)
     return reports

@@ -70,6 +70,23 @@ async def test_a_borderline_answer_offers_the_top_lessons_once_each(
     assert await queued(app) == []
 
 
+async def test_when_no_suggestion_fits_one_tap_sends_the_question_to_a_person_once(
+    chat: ChatDriver, answerer: FakeAnswerer, app: App
+) -> None:
+    await chat.register()
+    answerer.next = Answer(Outcome.BORDERLINE, (LINK_CARD_1, OTP_CARD_2))
+    await chat.say("lai suat gui tiet kiem bao nhieu")
+    ask_person = chat.button("Đại sứ số")
+    await chat.press_payload(ask_person.payload)
+    assert texts.QUESTION_SENT in chat.text
+    rows = await queued(app)
+    assert [(r.text, r.status) for r in rows] == [("lai suat gui tiet kiem bao nhieu", "open")]
+    assert rows[0].candidates["top"][0]["passage"] == LINK_CARD_1.passage_id
+    await chat.press_payload(ask_person.payload)  # a second tap on the same button
+    assert texts.QUESTION_ALREADY_SENT in chat.text
+    assert len(await queued(app)) == 1
+
+
 async def test_unknown_says_so_and_queues_the_question_with_its_candidates(
     chat: ChatDriver, answerer: FakeAnswerer, app: App
 ) -> None:
