@@ -29,13 +29,45 @@ from data.models import Learner
 from lessons.models import Curriculum, Lesson
 from quizzes.grading import grade, needed_to_pass
 from retrieval.answers import Outcome
-from retrieval.normalize import fold, has_words
+from retrieval.normalize import fold, has_words, repair_telex, syllables
 
 MAX_TEXT = 1000  # longer messages are cut before any processing
 MAX_QUESTION = 300  # a question is cut to this for retrieval and the queue
 MAX_NAME = 60
+CONTINUE_WORDS = {"tiep", "tiep tuc", "hoc tiep", "lai", "quay lai", "hoc lai"}
+CONTINUE_VOCABULARY = frozenset(word for phrase in CONTINUE_WORDS for word in phrase.split())
+# things people say in a chat that are neither a choice nor a question
+THANKS_WORDS = {"cam on", "cam on chau", "cam on nhe", "thank", "thanks", "tks"}
+HELLO_WORDS = {
+    "chau oi",
+    "alo",
+    "a lo",
+    "oi",
+    "ok",
+    "oke",
+    "okay",
+    "vang",
+    "da",
+    "u",
+    "uh",
+    "um",
+    "chao chau",
+}
 MENU_WORDS = {"menu", "/menu", "0", "trang chu", "ve menu", "menu chinh"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def age_group(text: str) -> str:
+    """The age group of a typed age or range ("65", "60-69", "70 tuoi"); "skip" when there is none."""
+    match = re.search(r"\d{1,3}", text)
+    age = int(match.group()) if match else 0
+    if not 10 <= age <= 120:
+        return "skip"
+    if age < 40:
+        return "duoi-40"
+    if age < 60:
+        return "40-59"
+    return "60-69" if age < 70 else "70-plus"
 
 
 def clean_text(text: str) -> str:
@@ -104,19 +136,37 @@ class Dialogue:
     # --- typed choices -------------------------------------------------------------------------
     @staticmethod
     def _resolve_typed_choice(event: Incoming, state: dict[str, Any]) -> Incoming:
-        """Turn "2" or an option's words into the press of that button."""
+        """Turn "2" or an option's words into the press of that button.
+
+        The words may come without diacritics, with telex leftovers ("tieps"), or as some of one
+        option's words ("an toan" for "🛡️ An toàn trên mạng (0/9)", "khong doc ma tat may" for "Không
+        đọc và tắt máy, vì ngân hàng không bao giờ hỏi mã OTP") as long as no other option has them all.
+        """
         if event.kind is not Kind.TEXT:
             return event
         options: list[list[str]] = state.get("options", [])
         text = clean_text(event.text)
-        if text.isdigit() and 1 <= int(text) <= len(options):
-            payload = options[int(text) - 1][1]
+
+        def press(payload: str) -> Incoming:
             return Incoming(**{**event.__dict__, "kind": Kind.BUTTON, "payload": payload})
-        folded = fold(text)
-        if folded:
-            for label, payload in options:
-                if fold(label) == folded:
-                    return Incoming(**{**event.__dict__, "kind": Kind.BUTTON, "payload": payload})
+
+        if text.isdigit() and 1 <= int(text) <= len(options):
+            return press(options[int(text) - 1][1])
+        labels = [(fold(label).split(), payload) for label, payload in options]
+        known = frozenset(word for words, _ in labels for word in words) | CONTINUE_VOCABULARY
+        typed = [repair_telex(word, known) for word in fold(text).split()]
+        if not typed:
+            return event
+        exact = [payload for words, payload in labels if words == typed]
+        if exact:
+            return press(exact[0])
+        if sum(len(word) for word in typed) >= 3:  # its words all in one label, and in no other
+            within = [payload for words, payload in labels if set(typed) <= set(words)]
+            if len(within) == 1:
+                return press(within[0])
+        # "tiep" after a side question: the learner means the lesson they were in
+        if " ".join(typed) in CONTINUE_WORDS and any(payload == "resume" for _, payload in labels):
+            return press("resume")
         return event
 
     @staticmethod
@@ -186,7 +236,10 @@ class Dialogue:
             elif not any(ch.isalpha() for ch in name):
                 turn.say(texts.NAME_INVALID)
             else:
-                learner.name = name
+                # "tran thi nhung" is how a phone keyboard leaves it; the certificate wants "Tran Thi Nhung"
+                learner.name = (
+                    " ".join(w[:1].upper() + w[1:] for w in name.split()) if name.islower() else name
+                )
                 if len(self.communes.communes) > 1:
                     state["step"] = "commune"
                     self._ask_commune(turn)
@@ -224,8 +277,12 @@ class Dialogue:
             state["step"] = "age"
             self._ask_age(turn)
             return
-        # step == "age"
+        # step == "age": optional, so a learner is never held here
         groups = dict(texts.AGE_GROUPS)
+        if event.kind is Kind.TEXT:
+            event = Incoming(
+                **{**event.__dict__, "kind": Kind.BUTTON, "payload": f"age:{age_group(event.text)}"}
+            )
         if event.kind is Kind.BUTTON and event.payload.startswith("age:"):
             group = event.payload.removeprefix("age:")
             learner.age_group = group if group in groups else None
@@ -290,6 +347,10 @@ class Dialogue:
         text = clean_text(event.text)
         if fold(text) in MENU_WORDS:
             self._menu(learner, state, turn)
+            return
+        if fold(text) in THANKS_WORDS or fold(text) in HELLO_WORDS:
+            reply = texts.THANKS_REPLY if fold(text) in THANKS_WORDS else texts.HELLO_REPLY
+            turn.say(reply, self._back_buttons(state))
             return
         if await self.mentoring.text(store, learner, state, text, turn):  # "ma <code>", a mentor's answer
             return
@@ -751,5 +812,8 @@ class Dialogue:
                     ],
                 )
                 return
+        if len(syllables(text)) <= 1:  # one unknown word ("laj", a typo): ask again, queue nothing
+            turn.say(texts.NOT_UNDERSTOOD, back)
+            return
         await store.queue_question(learner.id, text, candidates)
         turn.say(texts.ANSWER_UNKNOWN, back)

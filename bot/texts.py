@@ -122,6 +122,11 @@ ANSWER_CONFIDENT = '💡 Theo bài "{lesson}":\n\n{title}\n{text}'
 ANSWER_BORDERLINE = (
     "Cháu chưa chắc bác hỏi về điều gì. Có phải bác muốn hỏi về một trong các bài này không ạ?"
 )
+NOT_UNDERSTOOD = (
+    'Cháu chưa hiểu ý bác ạ. Bác gõ rõ hơn một chút, ví dụ "cách cài VNeID", hoặc bấm một nút dưới đây nhé.'
+)
+THANKS_REPLY = "Dạ, không có gì ạ! Bác cần gì nữa thì bấm nút dưới đây, hoặc gõ câu hỏi cho cháu nhé."
+HELLO_REPLY = "Dạ, cháu đây ạ! Bác bấm nút dưới đây, hoặc gõ câu hỏi cho cháu nhé."
 BTN_ASK_PERSON = "🙋 Không phải, nhờ Đại sứ số trả lời"
 QUESTION_SENT = (
     "Cháu đã gửi câu hỏi của bác cho Đại sứ số hoặc cán bộ xã. Khi có câu trả lời, cháu sẽ nhắn lại bác ạ."

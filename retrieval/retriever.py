@@ -117,6 +117,11 @@ class Retriever:
     def asks_definition(self, question: str) -> bool:
         return asks_definition(question) or " ".join(syllables(question)) in self._terms
 
+    def names_a_term(self, question: str) -> bool:
+        """Whether the question is just a glossary term ("otp", "wifi" for "Wi-Fi")."""
+        squashed = "".join(syllables(question))
+        return any(squashed == term.replace(" ", "") for term in self._terms)
+
     def coverage(self, question: str, passage: int) -> float:
         """IDF-weighted share of the question's words (and word pairs) found in one passage."""
         words = set(self.lexical.query_tokens(question))
@@ -129,6 +134,10 @@ class Retriever:
     def rank(self, question: str, method: Method | None = None) -> Ranking:
         method = method or self.method
         if not self.passages or not has_words(question):
+            return Ranking((), (), 0.0, 0.0, 0.0)
+        if len(syllables(question)) == 1 and not self.names_a_term(question):
+            # one word that names nothing ("là", "gì", "bác", a typo): no question to answer, however
+            # many passages contain it
             return Ranking((), (), 0.0, 0.0, 0.0)
         lexical = self.lexical.scores(question) if method is not Method.DENSE else None
         dense = None

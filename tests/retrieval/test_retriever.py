@@ -67,6 +67,16 @@ def test_no_words_means_unknown_without_candidates(retriever: Retriever, questio
     assert answer.outcome is Outcome.UNKNOWN and answer.candidates == ()
 
 
+@pytest.mark.parametrize("question", ["là", "laj", "bac", "gi"])
+def test_one_word_that_names_nothing_is_unknown(retriever: Retriever, question: str) -> None:
+    assert retriever.answer(question).candidates == ()  # however many cards contain it
+
+
+@pytest.mark.parametrize("question", ["otp", "OTP", "wifi", "wi-fi"])
+def test_one_word_naming_a_glossary_term_is_still_a_question(retriever: Retriever, question: str) -> None:
+    assert retriever.answer(question).candidates
+
+
 def test_thresholds_split_the_three_outcomes(retriever: Retriever) -> None:
     ranking = retriever.rank("mã otp")
     retriever.thresholds = {Method.WEIGHTED: Thresholds(ranking.confidence + 0.01, 2.0)}
