@@ -71,14 +71,17 @@ class RateLimiter:
         self.paused_until = 0.0
 
     async def acquire(self, chat_id: str) -> None:
-        bucket = self.chats.get(chat_id)
-        if bucket is None:
-            if len(self.chats) >= self.MAX_CHATS:
-                self.chats = {k: b for k, b in self.chats.items() if not b.idle()}
-            bucket = self.chats[chat_id] = TokenBucket(
-                self.limits.chat_rate, self.limits.chat_burst, self.monotonic
-            )
-        wait = max(bucket.delay(), self.overall.delay(), self.paused_until - self.monotonic())
+        chat_wait = 0.0
+        if self.limits.chat_rate > 0:  # no bucket per chat (and none kept) when chats are not limited
+            bucket = self.chats.get(chat_id)
+            if bucket is None:
+                if len(self.chats) >= self.MAX_CHATS:
+                    self.chats = {k: b for k, b in self.chats.items() if not b.idle()}
+                bucket = self.chats[chat_id] = TokenBucket(
+                    self.limits.chat_rate, self.limits.chat_burst, self.monotonic
+                )
+            chat_wait = bucket.delay()
+        wait = max(chat_wait, self.overall.delay(), self.paused_until - self.monotonic())
         if wait > 0:
             await self.sleep(wait)
 

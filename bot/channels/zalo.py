@@ -138,7 +138,8 @@ class ZaloChannel:
         self, method: str, payload: dict[str, Any], *, retry: bool = True, wait: float = 15.0
     ) -> Any:
         """POST one method; returns `result`; raises ZaloApiError. Retries once when that may help."""
-        for attempt in range(2 if retry else 1):
+        attempts = 2 if retry else 1
+        for attempt in range(attempts):
             try:
                 response = await self.client.post(f"{self._base}/{method}", json=payload, timeout=wait)
             except httpx.HTTPError as error:  # connection, timeout, bad encoding: no answer we can read
@@ -158,7 +159,7 @@ class ZaloChannel:
                     code or response.status_code,
                     str(body.get("description") or response.reason_phrase),
                 )
-            if not failure.retryable or attempt == 1 or not retry:
+            if not failure.retryable or attempt + 1 == attempts:
                 raise failure
             if failure.code == 429:  # too many requests: every send of this bot waits, this one longer
                 self.limiter.pause(self.retry_delay * 5)

@@ -141,6 +141,13 @@ async def test_unauthorised_is_never_retried_and_polling_survives_a_failing_star
         await channel.close()
 
 
+async def test_a_call_without_retry_fails_at_once(zalo: ZaloChannel, zalo_server: FakeZalo) -> None:
+    zalo_server.failures.append(("getMe", 500, 500))
+    with pytest.raises(ZaloApiError) as failure:
+        await zalo.call("getMe", {}, retry=False)
+    assert failure.value.code == 500 and len(zalo_server.sent("getMe")) == 1
+
+
 def test_events_in_an_envelope_or_bare_translate_alike() -> None:
     bare = {
         "event_name": "message.text.received",
