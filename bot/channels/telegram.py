@@ -4,8 +4,8 @@ The adapter only translates and delivers:
 - a message becomes an `Incoming` (text, command, or "other" media) and a button press a BUTTON event;
   event ids are the chat and message id (or the callback id), so a redelivered update has no second effect;
 - the events of one learner go through a `SerialExecutor`, handled one at a time and in order;
-- replies go out as plain text (no parse mode: whatever a learner typed, `<b>` or `*`, is shown as typed
-  and never read as markup), split at Telegram's 4096-character limit, with the buttons as an inline
+- replies go out as HTML with every text escaped (whatever a learner typed, `<b>` or `*`, is shown as
+  typed and never read as markup), split at Telegram's 4096-character limit, with the buttons as an inline
   keyboard under the last piece; a card reached by Tiếp/Lại replaces the pressed message in place;
 - every callback query is answered, so the learner's button stops spinning;
 - sends pass a rate limiter (about 30/s overall, about 1/s per chat) and a 429 is waited out.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -63,7 +64,15 @@ COMMANDS = (
     ("tiendo", "Tiến độ học"),
     ("trogiup", "Trợ giúp"),
 )
+HTML = "HTML"
 _T = TypeVar("_T")
+
+
+def escape(text: str) -> str:
+    """Every text goes out as HTML with all of it escaped: whatever a learner typed (their name, a
+    question) is shown as typed and never read as markup. Telegram counts length after parsing, so the
+    limits apply to the text before escaping."""
+    return html.escape(text, quote=False)
 
 
 class DeliveryFailed(RuntimeError):
@@ -253,7 +262,11 @@ class TelegramChannel:
             await self._call(
                 chat_id,
                 lambda: self.bot.edit_message_text(
-                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                    text=escape(text),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=markup,
+                    parse_mode=HTML,
                 ),
             )
         except TelegramBadRequest as error:
@@ -272,7 +285,11 @@ class TelegramChannel:
                 await self._call(
                     chat_id,
                     lambda: self.bot.send_photo(
-                        chat_id=chat_id, photo=photo, caption=text, reply_markup=markup
+                        chat_id=chat_id,
+                        photo=photo,
+                        caption=escape(text),
+                        reply_markup=markup,
+                        parse_mode=HTML,
                     ),
                 )
                 return
@@ -283,7 +300,10 @@ class TelegramChannel:
             await self._call(
                 chat_id,
                 lambda piece=piece, last=last: self.bot.send_message(  # type: ignore[misc]
-                    chat_id=chat_id, text=piece, reply_markup=markup if last else None
+                    chat_id=chat_id,
+                    text=escape(piece),
+                    reply_markup=markup if last else None,
+                    parse_mode=HTML,
                 ),
             )
         if reply.audio:

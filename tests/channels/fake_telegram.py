@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import itertools
 import json
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -141,11 +143,29 @@ class FakeTelegram:
         self.messages[chat_id][message_id] = result
         return result
 
+    @staticmethod
+    def rendered(params: dict[str, Any], key: str = "text") -> str | None:
+        """What the user sees: HTML parsed as Telegram does; None when Telegram would refuse it (a bare
+        "<" or "&" that is not an entity, as unescaped learner text would be)."""
+        raw = str(params.get(key, ""))
+        if params.get("parse_mode") != "HTML":
+            return raw
+        if "<" in raw or re.search(r"&(?!(lt|gt|amp|quot);)", raw):
+            return None
+        return html.unescape(raw)
+
+    def _unparsable(self) -> web.Response:
+        return web.json_response(
+            {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities"}, status=400
+        )
+
     async def _m_sendMessage(self, params: dict[str, Any]) -> web.Response:
         limited = self._limited()
         if limited is not None:
             return limited
-        text = str(params.get("text", ""))
+        text = self.rendered(params)
+        if text is None:
+            return self._unparsable()
         if not text or len(text.encode("utf-16-le")) // 2 > 4096:
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": "Bad Request: message text is wrong"},
@@ -160,9 +180,12 @@ class FakeTelegram:
         limited = self._limited()
         if limited is not None:
             return limited
+        caption = self.rendered(params, "caption")
+        if caption is None:
+            return self._unparsable()
         stored: dict[str, Any] = {
             "photo": [{"file_id": "p1", "file_unique_id": "p1", "width": 10, "height": 10}],
-            "caption": params.get("caption", ""),
+            "caption": caption,
         }
         if params.get("reply_markup"):
             stored["reply_markup"] = params["reply_markup"]
@@ -176,14 +199,15 @@ class FakeTelegram:
                 {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"},
                 status=400,
             )
-        if message.get("text") == params.get("text") and message.get("reply_markup") == params.get(
-            "reply_markup"
-        ):
+        text = self.rendered(params)
+        if text is None:
+            return self._unparsable()
+        if message.get("text") == text and message.get("reply_markup") == params.get("reply_markup"):
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"},
                 status=400,
             )
-        message["text"] = params.get("text", "")
+        message["text"] = text
         message["edited"] = message.get("edited", 0) + 1
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]

@@ -51,11 +51,14 @@ async def test_learner_text_is_never_read_as_markup(
     app: App, telegram: TelegramChannel, telegram_server: FakeTelegram
 ) -> None:
     user = TelegramUser(telegram_server, 503)
-    await register(user, name="<b>Hoa</b> *Mai*")
+    await register(user, name="<b>Hoa</b> *Mai* & co")
     replies = await user.say("/start")
-    assert any("<b>Hoa</b> *Mai*" in r for r in replies), replies
+    assert any("<b>Hoa</b> *Mai* & co" in r for r in replies), replies  # shown exactly as typed
     sends = telegram_server.calls_of("sendMessage")
-    assert sends and all("parse_mode" not in c.params for c in sends)
+    assert sends and all(c.params["parse_mode"] == "HTML" for c in sends)
+    assert any(
+        "&lt;b&gt;Hoa&lt;/b&gt; *Mai* &amp; co" in c.params["text"] for c in sends
+    )  # escaped on the wire
 
 
 async def test_start_deep_link_reaches_the_engine(

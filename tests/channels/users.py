@@ -37,9 +37,9 @@ class TelegramUser:
             if str(call.params.get("chat_id")) != str(self.user_id):
                 continue
             if call.method in {"sendMessage", "editMessageText"}:
-                out.append(str(call.params.get("text", "")))
+                out.append(self.server.rendered(call.params) or "")
             elif call.method == "sendPhoto":
-                out.append(str(call.params.get("caption", "")))
+                out.append(self.server.rendered(call.params, "caption") or "")
         self.last = out
         return out
 
