@@ -86,8 +86,7 @@ async def build_app(
         ),
         certificates=Certificates(settings.data_dir / "certificates", communes, clock),
     )
-    single_writer = engine.dialect.name == "sqlite"
-    assistant = Assistant(session_factory(engine), dialogue, clock, single_writer=single_writer)
+    assistant = Assistant(session_factory(engine), dialogue, clock)
     return App(
         settings=settings, curriculum=curriculum, communes=communes, engine=engine, assistant=assistant
     )

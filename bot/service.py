@@ -8,7 +8,6 @@ gets an apology with a way back to the menu, while the transaction is rolled bac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 
@@ -61,16 +60,11 @@ class Assistant:
         sessions: async_sessionmaker[AsyncSession],
         dialogue: Dialogue,
         clock: Clock,
-        *,
-        single_writer: bool = False,
     ) -> None:
         self.sessions = sessions
         self.dialogue = dialogue
         self.clock = clock
         self._locks = _KeyedLocks()
-        # SQLite lets one transaction write at a time and makes the others sleep and retry; queueing
-        # them here instead keeps a busy commune server from spending its time in those sleeps.
-        self._writer = asyncio.Lock() if single_writer else contextlib.nullcontext()
 
     async def handle(self, event: Incoming) -> list[Reply]:
         if len(event.text) > MAX_TEXT:
@@ -87,7 +81,7 @@ class Assistant:
                 return [Reply(texts.INTERNAL_ERROR, (Button(texts.BTN_MENU, "menu"),))]
 
     async def _handle(self, event: Incoming) -> list[Reply]:
-        async with self._writer, self.sessions() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             store = SqlStore(session, self.clock.now())
             if event.event_id and not await store.claim_event(event.channel, event.event_id):
                 log.info("redelivered event %s/%s ignored", event.channel, event.event_id)

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from data import sqlite_loop
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -20,20 +22,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+def create_engine(url: str, *, wait_seconds: float = 10.0) -> AsyncEngine:
+    """An async engine; SQLite gets WAL and foreign keys, and runs in the event loop (`sqlite_loop`).
 
     `hide_parameters`: a database error names the statement but never its values, which can be what a
-    learner wrote or their name, so nothing personal reaches the logs through an error."""
-    if make_url(url).get_backend_name() != "sqlite":
+    learner wrote or their name, so nothing personal reaches the logs through an error.
+    `wait_seconds`: how long a SQLite write waits for another writer before "database is locked"."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    database = parsed.database or ":memory:"
     # Every session ends its transaction itself (commit, or rollback on close), so the pool's own
-    # rollback on return is a redundant round trip to the SQLite thread on each event.
-    engine = create_async_engine(url, pool_reset_on_return=None, hide_parameters=True)
+    # rollback on return would be one more statement on each event.
+    engine = create_async_engine(
+        url,
+        pool_reset_on_return=None,
+        hide_parameters=True,
+        async_creator=sqlite_loop.connector(database, sqlite_loop.WriteGate(wait_seconds)),
+    )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
