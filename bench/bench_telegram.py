@@ -8,7 +8,8 @@ process on 127.0.0.1, as Telegram's servers would be elsewhere; the bot under te
 The same closed-loop client drives both bots: each learner presses a button, waits for the reply (an
 edited message), presses the next.
 - echo: aiogram's Dispatcher with a callback handler that answers the query and edits the message to
-  echo it (the framework's floor: no database, no engine);
+  echo it (the framework's floor: no database, no engine), holding aiogram's response classes alive as
+  the channel does (`response_types`), so the floor is aiogram at its fastest;
 - hocvuso: `TelegramChannel` on the real assistant (SQLite file, the real curriculum), learners already
   registered and inside a lesson, pressing "Tiếp ▶" / "◀ Lại"; every press is one database transaction
   (event id claimed, learner, state and card progress read and written).
@@ -39,7 +40,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.app import build_app
 from bot.channels.ratelimit import UNLIMITED
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, response_types
 from bot.messages import Incoming, Kind
 from bot.service import text_event
 from bot.settings import Settings
@@ -120,6 +121,7 @@ async def echo_bot(base: str, stop: asyncio.Event) -> None:
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+    kept = response_types()  # as the channel does: the floor is aiogram at its fastest  # noqa: F841
     polling = asyncio.create_task(
         dispatcher.start_polling(bot, polling_timeout=5, handle_signals=False, close_bot_session=True)
     )

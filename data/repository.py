@@ -6,11 +6,12 @@ here is therefore part of that single unit of work.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import CursorResult, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,44 @@ from data.models import (
 ACTIVITY_RESOLUTION = timedelta(minutes=10)
 
 
+def _insert_for(dialect: str, table: Any) -> Any:
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+@functools.cache
+def _hot_statements(dialect: str) -> _Hot:
+    return _Hot(dialect)
+
+
+class _Hot:
+    """The statements of every button press, built once per dialect with bound parameters: building
+    them anew for each event (and their upserts' `excluded` columns) cost more than running them."""
+
+    def __init__(self, dialect: str) -> None:
+        claim = _insert_for(dialect, ProcessedEvent.__table__)
+        self.claim_event = claim.on_conflict_do_nothing()
+        state = _insert_for(dialect, ConversationState.__table__)
+        self.save_state = state.on_conflict_do_update(
+            index_elements=["learner_id"],
+            set_={"state": state.excluded.state, "updated_at": state.excluded.updated_at},
+        )
+        progress = _insert_for(dialect, LessonProgress.__table__)
+        self.set_card = progress.on_conflict_do_update(
+            index_elements=["learner_id", "lesson_id"],
+            set_={"card_number": progress.excluded.card_number, "updated_at": progress.excluded.updated_at},
+        )
+        self.state = select(ConversationState.state).where(
+            ConversationState.learner_id == bindparam("learner_id")
+        )
+        self.card_reached = select(LessonProgress.card_number).where(
+            LessonProgress.learner_id == bindparam("learner_id"),
+            LessonProgress.lesson_id == bindparam("lesson_id"),
+        )
+        self.learner = select(Learner).where(
+            Learner.channel == bindparam("channel"), Learner.channel_user_id == bindparam("user_id")
+        )
+
+
 def _aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back without their zone; every time we store is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
@@ -46,25 +85,28 @@ class SqlStore:
         self.session = session
         self.now = now
 
+    @property
+    def _dialect(self) -> str:
+        return self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+
     def _insert(self, table: Any) -> Any:
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        return _insert_for(self._dialect, table)
+
+    @property
+    def _hot(self) -> _Hot:
+        return _hot_statements(self._dialect)
 
     # --- events --------------------------------------------------------------------------------
     async def claim_event(self, channel: str, event_id: str) -> bool:
         """Record the event as processed; False when it was processed before (a redelivery)."""
         result = await self.session.execute(
-            self._insert(ProcessedEvent)
-            .values(channel=channel, event_id=event_id, processed_at=self.now)
-            .on_conflict_do_nothing()
+            self._hot.claim_event, {"channel": channel, "event_id": event_id, "processed_at": self.now}
         )
         return bool(cast(CursorResult[Any], result).rowcount)
 
     # --- learners ------------------------------------------------------------------------------
     async def learner(self, channel: str, user_id: str) -> Learner | None:
-        learner = await self.session.scalar(
-            select(Learner).where(Learner.channel == channel, Learner.channel_user_id == user_id)
-        )
+        learner = await self.session.scalar(self._hot.learner, {"channel": channel, "user_id": user_id})
         if learner is not None and self.now - _aware(learner.last_active_at) > ACTIVITY_RESOLUTION:
             learner.last_active_at = self.now  # minutes are enough for "active in the last 7 days"
         return learner
@@ -85,45 +127,32 @@ class SqlStore:
         return learner
 
     async def state(self, learner_id: int) -> dict[str, Any]:
-        saved = await self.session.scalar(
-            select(ConversationState.state).where(ConversationState.learner_id == learner_id)
-        )
+        saved = await self.session.scalar(self._hot.state, {"learner_id": learner_id})
         return dict(saved) if saved else {}
 
     async def save_state(self, learner_id: int, state: dict[str, Any]) -> None:
         """One upsert; plain statements rather than the ORM's unit of work, on every event's hot path."""
-        insert = self._insert(ConversationState).values(
-            learner_id=learner_id, state=dict(state), updated_at=self.now
-        )
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["learner_id"],
-                set_={"state": insert.excluded.state, "updated_at": insert.excluded.updated_at},
-            )
+            self._hot.save_state, {"learner_id": learner_id, "state": dict(state), "updated_at": self.now}
         )
 
     # --- lesson progress -----------------------------------------------------------------------
     async def card_reached(self, learner_id: int, lesson_id: str) -> int | None:
         return await self.session.scalar(
-            select(LessonProgress.card_number).where(
-                LessonProgress.learner_id == learner_id, LessonProgress.lesson_id == lesson_id
-            )
+            self._hot.card_reached, {"learner_id": learner_id, "lesson_id": lesson_id}
         )
 
     async def set_card(self, learner_id: int, lesson_id: str, card_number: int) -> None:
         """Record the card reached: one upsert on (learner, lesson)."""
-        insert = self._insert(LessonProgress).values(
-            learner_id=learner_id,
-            lesson_id=lesson_id,
-            card_number=card_number,
-            started_at=self.now,
-            updated_at=self.now,
-        )
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["learner_id", "lesson_id"],
-                set_={"card_number": insert.excluded.card_number, "updated_at": insert.excluded.updated_at},
-            )
+            self._hot.set_card,
+            {
+                "learner_id": learner_id,
+                "lesson_id": lesson_id,
+                "card_number": card_number,
+                "started_at": self.now,
+                "updated_at": self.now,
+            },
         )
 
     async def lessons_in_progress(self, learner_id: int) -> dict[str, int]:

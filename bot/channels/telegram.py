@@ -31,6 +31,19 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageText,
+    GetMe,
+    GetUpdates,
+    SendAudio,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import (
     BotCommand,
     CallbackQuery,
@@ -66,6 +79,18 @@ COMMANDS = (
 )
 HTML = "HTML"
 _T = TypeVar("_T")
+CALLED: tuple[type[TelegramMethod[Any]], ...] = (
+    GetMe, GetUpdates, AnswerCallbackQuery, EditMessageText, SendMessage, SendPhoto, SendAudio,
+    SetMyCommands, DeleteWebhook, SetWebhook,
+)  # fmt: skip
+
+
+def response_types(methods: tuple[type[TelegramMethod[Any]], ...] = CALLED) -> list[type[Any]]:
+    """aiogram reads every answer with `Response[<method's result type>]`, a class pydantic builds on
+    first use and keeps only weakly: once collected, the next call builds it again (about 3 ms, more than
+    the rest of the call). Holding these classes for the channel's lifetime makes each a dictionary
+    lookup; measured in bench/bench_telegram.py, the update rate rose by a third."""
+    return [Response[method.__returning__] for method in methods]  # type: ignore[name-defined]
 
 
 def escape(text: str) -> str:
@@ -146,6 +171,7 @@ class TelegramChannel:
         self.assistant = assistant
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=request_timeout)
         self.bot = Bot(token, session=session)
+        self._response_types = response_types()
         self.limiter = RateLimiter(limits)
         self.executor = SerialExecutor()
         self.dispatcher = self._create_dispatcher()
