@@ -504,9 +504,7 @@ class Dialogue:
         state.update(step="card", lesson=lesson.id, card=number, topic=lesson.topic)
         state.pop("attempt", None)
         state.pop("q", None)
-        reached = await store.card_reached(learner.id, lesson.id) or 0
-        if number > reached:
-            await store.set_card(learner.id, lesson.id, number)
+        await store.reach_card(learner.id, lesson.id, number)
         buttons = []
         if number > 1:
             buttons.append(Button(texts.BTN_PREV, f"prev:{lesson.id}:{number}"))

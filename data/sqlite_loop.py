@@ -41,6 +41,9 @@ class WriteGate:
         self._lock = asyncio.Lock()
 
     async def enter(self) -> None:
+        if not self._lock.locked():
+            await self._lock.acquire()  # free: taken at once, without wait_for's extra task
+            return
         try:
             await asyncio.wait_for(self._lock.acquire(), self.wait_seconds)
         except TimeoutError:

@@ -54,7 +54,10 @@ async def test_migration_creates_the_schema_and_store_rules_hold(url: str) -> No
             assert not await store.record_answer(attempt, "l1", "q1", 1, False)
             assert await store.record_completion(learner.id, "l1", attempt, 2, 2)
             assert not await store.record_completion(learner.id, "l1", attempt, 2, 2)
-            await store.set_card(learner.id, "l2", 2)
+            await store.reach_card(learner.id, "l2", 3)
+            await store.reach_card(learner.id, "l2", 2)  # back to card 2: the furthest stays 3
+            await store.reach_card(learner.id, "l4", 1)
+            await store.reach_card(learner.id, "l4", 2)
             await store.save_state(learner.id, {"step": "card"})
         async with sessions() as session:
             store = SqlStore(session, NOW)
@@ -62,7 +65,7 @@ async def test_migration_creates_the_schema_and_store_rules_hold(url: str) -> No
             assert again is not None
             assert await store.attempt_answers(attempt) == {"q1": 0}
             assert await store.completed(again.id) == {"l1"}
-            assert await store.lessons_in_progress(again.id) == {"l2": 2}
+            assert await store.lessons_in_progress(again.id) == {"l2": 3, "l4": 2}
             assert await store.state(again.id) == {"step": "card"}
             assert await store.learner("telegram", "u1") is None
     finally:
