@@ -6,7 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.certificate import Certificates
 from bot.dialogue import Dialogue
@@ -29,9 +29,17 @@ class App:
     communes: CommuneConfig
     engine: AsyncEngine
     assistant: Assistant
+    # the dashboard's engine: on SQLite its queries run in a worker thread, off the chats' event loop
+    dashboard_engine: AsyncEngine
+
+    @property
+    def dashboard_sessions(self) -> async_sessionmaker[AsyncSession]:
+        return session_factory(self.dashboard_engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.dashboard_engine is not self.engine:
+            await self.dashboard_engine.dispose()
 
 
 def configure_logging(settings: Settings) -> None:
@@ -87,6 +95,12 @@ async def build_app(
         certificates=Certificates(settings.data_dir / "certificates", communes, clock),
     )
     assistant = Assistant(session_factory(engine), dialogue, clock)
+    sqlite = engine.dialect.name == "sqlite"
     return App(
-        settings=settings, curriculum=curriculum, communes=communes, engine=engine, assistant=assistant
+        settings=settings,
+        curriculum=curriculum,
+        communes=communes,
+        engine=engine,
+        assistant=assistant,
+        dashboard_engine=create_engine(settings.db_url, in_loop=False) if sqlite else engine,
     )

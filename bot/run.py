@@ -215,7 +215,7 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
     admin_secret = _secret(settings.admin_secret)
     if admin_secret:
         parts.admin = AdminContext(
-            sessions=assistant.sessions,
+            sessions=application.dashboard_sessions,
             communes=application.communes,
             curriculum=application.curriculum,
             clock=assistant.clock,

@@ -25,24 +25,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, wait_seconds: float = 10.0) -> AsyncEngine:
+def create_engine(url: str, *, wait_seconds: float = 10.0, in_loop: bool = True) -> AsyncEngine:
     """An async engine; SQLite gets WAL and foreign keys, and runs in the event loop (`sqlite_loop`).
 
     `hide_parameters`: a database error names the statement but never its values, which can be what a
     learner wrote or their name, so nothing personal reaches the logs through an error.
-    `wait_seconds`: how long a SQLite write waits for another writer before "database is locked"."""
+    `wait_seconds`: how long a SQLite write waits for another writer before "database is locked".
+    `in_loop=False`: SQLite through aiosqlite's worker thread instead, for the dashboard's long read
+    queries (a quarter's report over 20,000 learners takes a few hundred milliseconds), so that the chats
+    served by the same process go on meanwhile."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     database = parsed.database or ":memory:"
     # Every session ends its transaction itself (commit, or rollback on close), so the pool's own
     # rollback on return would be one more statement on each event.
-    engine = create_async_engine(
-        url,
-        pool_reset_on_return=None,
-        hide_parameters=True,
-        async_creator=sqlite_loop.connector(database, sqlite_loop.WriteGate(wait_seconds)),
-    )
+    if in_loop:
+        engine = create_async_engine(
+            url,
+            pool_reset_on_return=None,
+            hide_parameters=True,
+            async_creator=sqlite_loop.connector(database, sqlite_loop.WriteGate(wait_seconds)),
+        )
+    else:  # in its own thread, SQLite's busy handler may wait: it blocks nobody else
+        engine = create_async_engine(
+            url, pool_reset_on_return=None, hide_parameters=True, connect_args={"timeout": wait_seconds}
+        )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -125,3 +125,35 @@ async def test_reads_do_not_wait_for_a_writer(engine: AsyncEngine) -> None:
         # a reader on another connection sees the last commit at once (WAL), not waiting for the writer
         assert await asyncio.wait_for(rows(engine), 1.0) == ["committed"]
     assert await rows(engine) == ["committed", "not yet"]
+
+
+SLOW_QUERY = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :upto) SELECT count(*) FROM n"
+)
+
+
+async def test_the_dashboard_engine_runs_long_queries_off_the_loop(engine: AsyncEngine, path: Path) -> None:
+    """A report over a large commune takes hundreds of milliseconds; in the dashboard's engine it runs
+    in a worker thread, so chats served by the same process are answered meanwhile."""
+    dashboard = create_engine(f"sqlite+aiosqlite:///{path}", in_loop=False)
+    try:
+        async with dashboard.connect() as connection:  # how long does the query take here?
+            started = time.monotonic()
+            await connection.execute(text(SLOW_QUERY), {"upto": 1_500_000})
+            seconds = time.monotonic() - started
+        assert seconds > 0.1  # slow enough to tell a blocked loop from a free one
+
+        async def report() -> None:
+            async with dashboard.connect() as connection:
+                await connection.execute(text(SLOW_QUERY), {"upto": 1_500_000})
+
+        running = asyncio.create_task(report())
+        chats_answered = 0
+        while not running.done():
+            await insert(engine, f"chat {chats_answered}")  # a learner's event, on the chats' engine
+            chats_answered += 1
+            await asyncio.sleep(0.005)
+        await running
+        assert chats_answered > 5  # run in the loop, the query would let one or two through
+    finally:
+        await dashboard.dispose()
