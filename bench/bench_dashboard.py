@@ -168,7 +168,7 @@ async def main() -> None:
             f" SQLite {sqlite3.sqlite_version}"
         )
 
-        engine = create_engine(url)
+        engine = create_engine(url, in_loop=False)  # the dashboard's engine, as `hocvuso run` serves it
         sessions = session_factory(engine)
         period = Period.parse("2026-Q4")
 

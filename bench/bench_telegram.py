@@ -1,7 +1,7 @@
 """Telegram adapter benchmark: updates per second and update-to-reply latency on lesson navigation,
 side by side with a bare aiogram echo bot on the same fake Bot API server, in the same run.
 
-Run: `.venv/bin/python bench/bench_telegram.py [--learners 40] [--presses 50] [--rounds 3]`
+Run: `.venv/bin/python bench/bench_telegram.py [--learners 40] [--presses 50] [--rounds 3] [--stand-in]`
 
 The fake Bot API server (tests/channels/fake_telegram.py) and the simulated learners run in a child
 process on 127.0.0.1, as Telegram's servers would be elsewhere; the bot under test runs in this process.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import sys
@@ -30,6 +31,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,7 +43,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.app import build_app
 from bot.channels.ratelimit import UNLIMITED
 from bot.channels.telegram import TelegramChannel, response_types
-from bot.messages import Incoming, Kind
+from bot.messages import Incoming, Kind, Reply
+from bot.run import settle_heap
 from bot.service import text_event
 from bot.settings import Settings
 from tests.channels.fake_telegram import TOKEN, FakeTelegram
@@ -131,7 +134,20 @@ async def echo_bot(base: str, stop: asyncio.Event) -> None:
     await polling
 
 
-def hocvuso_bot(data_dir: Path, learners: list[int]) -> Callable[[str, asyncio.Event], Awaitable[None]]:
+class _Canned:
+    """Stands in for the assistant: every event gets, at once, the reply of one real press (no database),
+    which leaves the channel's own cost."""
+
+    def __init__(self, replies: list[Reply]) -> None:
+        self.replies = replies
+
+    async def handle(self, event: Incoming) -> list[Reply]:
+        return self.replies
+
+
+def hocvuso_bot(
+    data_dir: Path, learners: list[int], stand_in: bool = False
+) -> Callable[[str, asyncio.Event], Awaitable[None]]:
     async def run(base: str, stop: asyncio.Event) -> None:
         application = await build_app(Settings(data_dir=data_dir), with_retrieval=False)
         assistant = application.assistant
@@ -142,7 +158,11 @@ def hocvuso_bot(data_dir: Path, learners: list[int]) -> Callable[[str, asyncio.E
             await assistant.handle(
                 Incoming("telegram", uid, f"seed-{user}-open", Kind.BUTTON, payload=f"lesson:{LESSON}")
             )
-        channel = TelegramChannel(assistant, TOKEN, base, limits=UNLIMITED)
+        target: Any = assistant
+        if stand_in:
+            press = Incoming("telegram", str(learners[0]), "probe", Kind.BUTTON, payload=f"next:{LESSON}:1")
+            target = _Canned(await assistant.handle(press))
+        channel = TelegramChannel(target, TOKEN, base, limits=UNLIMITED)
         try:
             await channel.run_polling(stop, polling_timeout=5)
         finally:
@@ -161,9 +181,11 @@ async def measure(
         stop = asyncio.Event()
         running = asyncio.create_task(bot(base, stop))
         await asyncio.sleep(1.0 if mode == "echo" else 3.0)  # polling up (and learners seeded)
+        settle_heap()  # as `hocvuso run` does once started: full collections do not walk the start-up heap
         process.stdin.write(b"go\n")
         await process.stdin.drain()
         result = json.loads(await process.stdout.readline())
+        gc.unfreeze()  # the next measurement settles its own heap
         stop.set()
         await running
         process.stdin.write(b"done\n")
@@ -176,7 +198,7 @@ async def measure(
     return rate, p95
 
 
-async def main(learner_count: int, presses: int, rounds: int) -> None:
+async def main(learner_count: int, presses: int, rounds: int, stand_in: bool) -> None:
     """Rounds alternate the two bots, so a slow moment of the machine does not fall on one bot only."""
     learners = list(range(10_001, 10_001 + learner_count))
     print(
@@ -194,6 +216,11 @@ async def main(learner_count: int, presses: int, rounds: int) -> None:
         throughput.append(our_rate / echo_rate)
         latency.append(our_p95 / echo_p95)
         print(f"{'':<22} ratio {throughput[-1]:.2f}")
+        if stand_in:
+            with tempfile.TemporaryDirectory() as tmp:
+                bot = hocvuso_bot(Path(tmp), learners, stand_in=True)
+                canned, _ = await measure("channel, stand-in", "hocvuso", bot, learner_count, presses)
+            print(f"{'':<22} ratio {canned / echo_rate:.2f} (the channel alone: no engine, no database)")
     print(f"\nthroughput ratio hocvuso/echo: {', '.join(f'{r:.2f}' for r in throughput)}")
     print(f"  median {statistics.median(throughput):.2f}  (aim: at least 0.50)")
     print(f"p95 latency ratio hocvuso/echo: median {statistics.median(latency):.2f}")
@@ -204,9 +231,12 @@ if __name__ == "__main__":
     parser.add_argument("--learners", type=int, default=40)
     parser.add_argument("--presses", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--stand-in", action="store_true", help="also run the channel on a canned reply: its own cost"
+    )
     parser.add_argument("--platform", choices=["echo", "hocvuso"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.platform:
         asyncio.run(platform(args.learners, args.presses, args.platform))
     else:
-        asyncio.run(main(args.learners, args.presses, args.rounds))
+        asyncio.run(main(args.learners, args.presses, args.rounds, args.stand_in))

@@ -94,8 +94,8 @@ async def build_app(
         ),
         certificates=Certificates(settings.data_dir / "certificates", communes, clock),
     )
-    assistant = Assistant(session_factory(engine), dialogue, clock)
     sqlite = engine.dialect.name == "sqlite"
+    assistant = Assistant(session_factory(engine), dialogue, clock, group_commit=sqlite)
     return App(
         settings=settings,
         curriculum=curriculum,

@@ -90,6 +90,8 @@ class SqlStore:
         self.session = session
         self.now = now
         self._connection: AsyncConnection | None = None
+        self._dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        self._hot = _hot_statements(self._dialect)
         self._states_read: dict[int, Any] = {}  # read with the learner, handed out once by `state`
 
     async def _core(self, statement: Any, parameters: dict[str, Any]) -> CursorResult[Any]:
@@ -100,16 +102,8 @@ class SqlStore:
         result: CursorResult[Any] = await self._connection.execute(statement, parameters)
         return result
 
-    @property
-    def _dialect(self) -> str:
-        return self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-
     def _insert(self, table: Any) -> Any:
         return _insert_for(self._dialect, table)
-
-    @property
-    def _hot(self) -> _Hot:
-        return _hot_statements(self._dialect)
 
     # --- events --------------------------------------------------------------------------------
     async def claim_event(self, channel: str, event_id: str) -> bool:

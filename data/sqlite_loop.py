@@ -75,20 +75,31 @@ class Connection:
         if not self._writing and not sql.lstrip()[:7].upper().startswith(_READS):
             await self._gate.enter()
             self._writing = True
+        return await self._call(call)
+
+    async def _call(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
         return await self._retry_busy(call)
 
     async def _retry_busy(self, call: Callable[[], _T]) -> _T:
+        """Another process holds the lock: try again after asyncio sleeps, up to the gate's wait."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._gate.wait_seconds
         delay = _RETRY_FIRST
         while True:
+            if loop.time() + delay > deadline:
+                raise sqlite3.OperationalError("database is locked")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
             try:
                 return call()
             except sqlite3.OperationalError as error:
-                if not _is_busy(error) or loop.time() + delay > deadline:
+                if not _is_busy(error):
                     raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _RETRY_MAX)
 
     def _done_writing(self) -> None:
         if self._writing:
@@ -101,7 +112,7 @@ class Connection:
 
     async def commit(self) -> None:
         try:
-            await self._retry_busy(self._conn.commit)
+            await self._call(self._conn.commit)
         finally:
             if not self._conn.in_transaction:
                 self._done_writing()
