@@ -4,7 +4,7 @@ Why not aiosqlite: it hands each step of a statement (open a cursor, execute, fe
 thread and waits for the answer, and a button press is six statements, so a press cost about twenty
 thread hand-offs: on a two-core commune server those cost more than SQLite itself, which answers a
 point query on an indexed table in microseconds. Here a statement runs directly in the event loop's
-thread (about three times the presses per second, measured in `bench/bench_telegram.py`).
+thread: about three times the presses per second through the engine alone (README, Benchmarks).
 
 What could freeze the loop is turned into an asyncio wait instead:
 - one writer at a time per engine: a transaction's first write waits on an asyncio lock that it holds
@@ -12,8 +12,10 @@ What could freeze the loop is turned into an asyncio wait instead:
   would stop every other chat);
 - another process writing (a `hocvuso` command run by an admin): SQLite answers "busy" at once
   (busy timeout 0) and the statement is tried again after an asyncio sleep, for up to `wait_seconds`.
-Read queries also run in the loop; the dashboard's largest takes tens of milliseconds at 20,000
-learners. A province-sized deployment uses PostgreSQL, where none of this applies.
+Read queries run in the loop too, so long ones do not belong here: the dashboard, whose reports take
+hundreds of milliseconds over 20,000 learners, has its own engine on aiosqlite's worker thread
+(`data.db.create_engine(in_loop=False)`). A province-sized deployment uses PostgreSQL, where none of
+this applies.
 
 SQLAlchemy's aiosqlite dialect drives these connections (`create_async_engine(async_creator=...)`),
 so SQL, types and errors are exactly those of sqlite3.
