@@ -37,6 +37,7 @@ class App:
         return session_factory(self.dashboard_engine)
 
     async def close(self) -> None:
+        await self.assistant.close()
         await self.engine.dispose()
         if self.dashboard_engine is not self.engine:
             await self.dashboard_engine.dispose()

@@ -3,11 +3,13 @@
 Deletion anonymises rather than removes the learner's row (see `SqlStore.erase_learner`): name, channel
 ids, display name and age group go, while village and completions stay, so the commune's anonymous
 counts do not change when somebody leaves (Decree 13/2023/NĐ-CP asks for deletion of personal data, not
-of statistics).
+of statistics). A certificate image, which bears the name, is deleted from disk.
 """
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import texts
@@ -59,7 +61,10 @@ class Privacy:
             return False
         action = payload.removeprefix("priv:")
         if action == "delete" and state.get("step") == "confirm_delete":
+            certificate = await store.certificate(learner.id)
             await store.erase_learner(learner)
+            if certificate is not None:  # the image bears the learner's name
+                await asyncio.to_thread(Path(certificate.path).unlink, missing_ok=True)
             state.clear()
             turn.say(texts.DELETE_DONE)
         elif action in {"delete", "ask"}:

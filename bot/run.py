@@ -95,7 +95,8 @@ def settle_heap() -> None:
     """Hand everything built at start-up (curriculum, question index, aiogram's and SQLAlchemy's
     schemas) to the garbage collector's permanent generation. A full collection otherwise walks all of
     it, 130-200 ms on this 2-core machine, during which no chat is answered (bench/bench_telegram.py
-    measures with the same treatment)."""
+    measures with the same treatment). The price: whatever is alive at this moment and later becomes
+    cyclic garbage is never freed; start-up objects are few and live as long as the process anyway."""
     gc.collect()
     gc.freeze()
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,19 +56,30 @@ class _Held:
             del self.owner._locks[self.key]
 
 
+@dataclass
+class _Waiting:
+    """An event queued for the next group, and where its replies go."""
+
+    event: Incoming
+    done: asyncio.Future[list[Reply]]
+
+
 class Assistant:
     """Handles events from any channel; the one entry point every adapter calls.
 
     `group_commit` (SQLite): events of different learners that arrive while a transaction is running
     are handled together in the next one, each after the other, and committed at once. SQLite takes one
-    writer at a time anyway, so nothing runs later than it would have; what is saved is a transaction's
-    own cost (session, connection, commit), which under load was a third of each event's. If any event
-    of a group fails, the group is rolled back whole and each of its events is handled again alone, so
-    one learner's error never costs another learner their step and nothing counts twice.
-    PostgreSQL runs transactions side by side, so there every event keeps its own.
+    writer at a time anyway; what is saved is each transaction's own cost (session, connection, commit).
+    The price is that a group's replies go out when the whole group has committed, so a group stops
+    taking events after `GROUP_SECONDS` of work: a slow event (a question, a certificate) holds the
+    others back by about that much at most. If any event of a group fails, the group is rolled back
+    whole and each of its events is handled again alone, so one learner's error never costs another
+    learner their step and nothing counts twice. PostgreSQL runs transactions side by side, so there
+    every event keeps its own.
     """
 
     MAX_GROUP = 32
+    GROUP_SECONDS = 0.02
 
     def __init__(
         self,
@@ -81,7 +94,7 @@ class Assistant:
         self.clock = clock
         self._locks = _KeyedLocks()
         self.group_commit = group_commit
-        self._waiting: list[tuple[Incoming, asyncio.Future[list[Reply]]]] = []
+        self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
 
     async def handle(self, event: Incoming) -> list[Reply]:
@@ -91,37 +104,62 @@ class Assistant:
         async with self._locks.lock((event.channel, event.user_id)):
             if not self.group_commit:
                 return await self._alone(event)
-            done: asyncio.Future[list[Reply]] = asyncio.get_running_loop().create_future()
-            self._waiting.append((event, done))
-            if self._committer is None or self._committer.done():
-                self._committer = asyncio.create_task(self._commit_groups())
-            return await done
+            loop = asyncio.get_running_loop()
+            waiting = _Waiting(event, loop.create_future())
+            self._waiting.append(waiting)
+            committer = self._committer
+            if committer is None or committer.done() or committer.get_loop() is not loop:
+                # (a committer left on another, closed event loop would never answer)
+                self._waiting = [w for w in self._waiting if w.done.get_loop() is loop]
+                self._committer = loop.create_task(self._commit_groups())
+            try:
+                return await waiting.done
+            except asyncio.CancelledError:
+                # not started yet: drop it, since the learner's lock is about to be released
+                self._waiting = [w for w in self._waiting if w is not waiting]
+                raise
+
+    async def close(self) -> None:
+        """Let the events already queued finish (shutdown, before the database engine is closed)."""
+        if self._committer is not None and not self._committer.done():
+            await self._committer
 
     async def _commit_groups(self) -> None:
-        group: list[tuple[Incoming, asyncio.Future[list[Reply]]]] = []
+        group: list[_Waiting] = []
         try:
             while self._waiting:
                 group, self._waiting = self._waiting[: self.MAX_GROUP], self._waiting[self.MAX_GROUP :]
                 if len(group) == 1:
-                    results = [await self._alone(group[0][0])]
+                    results = [await self._alone(group[0].event)]
                 else:
                     try:
-                        results = await self._together([event for event, _ in group])
+                        results = await self._together([w.event for w in group])
                     except Exception:  # one of them failed: all rolled back; each again on its own
                         log.info("a group of %d events failed; handling each alone", len(group))
-                        results = [await self._alone(event) for event, _ in group]
-                for (_, done), replies in zip(group, results, strict=True):
-                    if not done.done():  # its caller may have been cancelled (shutdown)
-                        done.set_result(replies)
+                        results = [await self._alone(w.event) for w in group]
+                    if len(results) < len(group):  # out of time: the rest go first in the next group
+                        self._waiting[:0] = group[len(results) :]
+                        group = group[: len(results)]
+                for waiting, replies in zip(group, results, strict=True):
+                    if not waiting.done.done():  # its caller may have been cancelled meanwhile
+                        waiting.done.set_result(replies)
                 group = []
         finally:  # cancelled (the loop is closing): nobody may wait for an answer that will not come
-            for _, done in group + self._waiting:
-                done.cancel()
+            for waiting in group + self._waiting:
+                waiting.done.cancel()
             self._waiting = []
 
     async def _together(self, events: list[Incoming]) -> list[list[Reply]]:
+        """Handle events in one transaction, in order, until they are done or time is up; the replies
+        of those handled (a prefix of `events`)."""
+        started = time.monotonic()
+        results: list[list[Reply]] = []
         async with self.sessions() as session, session.begin():
-            return [await self._apply(session, event) for event in events]
+            for event in events:
+                results.append(await self._apply(session, event))
+                if time.monotonic() - started > self.GROUP_SECONDS:
+                    break
+        return results
 
     async def _alone(self, event: Incoming) -> list[Reply]:
         try:

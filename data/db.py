@@ -38,19 +38,16 @@ def create_engine(url: str, *, wait_seconds: float = 10.0, in_loop: bool = True)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     database = parsed.database or ":memory:"
-    # Every session ends its transaction itself (commit, or rollback on close), so the pool's own
-    # rollback on return would be one more statement on each event.
     if in_loop:
         engine = create_async_engine(
             url,
-            pool_reset_on_return=None,
+            # the pool's rollback on return stays: in the loop it costs next to nothing, and it ends
+            # whatever a failed commit left open before the connection is used again
             hide_parameters=True,
             async_creator=sqlite_loop.connector(database, sqlite_loop.WriteGate(wait_seconds)),
         )
     else:  # in its own thread, SQLite's busy handler may wait: it blocks nobody else
-        engine = create_async_engine(
-            url, pool_reset_on_return=None, hide_parameters=True, connect_args={"timeout": wait_seconds}
-        )
+        engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": wait_seconds})
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

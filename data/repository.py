@@ -427,6 +427,7 @@ class SqlStore:
         await self.session.execute(
             delete(UnansweredQuestion).where(UnansweredQuestion.learner_id == learner.id)
         )
+        self._states_read.pop(learner.id, None)
         await self.session.execute(
             delete(ConversationState).where(ConversationState.learner_id == learner.id)
         )

@@ -43,11 +43,9 @@ class WriteGate:
         self._lock = asyncio.Lock()
 
     async def enter(self) -> None:
-        if not self._lock.locked():
-            await self._lock.acquire()  # free: taken at once, without wait_for's extra task
-            return
         try:
-            await asyncio.wait_for(self._lock.acquire(), self.wait_seconds)
+            async with asyncio.timeout(self.wait_seconds):  # no extra task, unlike wait_for
+                await self._lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
 
@@ -115,6 +113,13 @@ class Connection:
     async def commit(self) -> None:
         try:
             await self._call(self._conn.commit)
+        except BaseException:
+            # A commit that failed (a deferred constraint, a full disk, busy beyond the wait) may leave
+            # SQLite's transaction open; SQLAlchemy will not roll it back. End it here, so its writes
+            # can never ride along with the connection's next transaction and the gate is handed on.
+            if self._conn.in_transaction:
+                self._conn.rollback()
+            raise
         finally:
             if not self._conn.in_transaction:
                 self._done_writing()
@@ -141,6 +146,7 @@ class Connection:
 
     @property
     def isolation_level(self) -> str | None:
+        # read by the dialect; setting it (execution_options(isolation_level=...)) is not supported
         return self._conn.isolation_level
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,21 @@ async def test_the_last_core_lesson_brings_the_certificate_once(app: App, chat: 
         assert image.format == "PNG" and image.size == (1754, 1240)
     await finish_lesson(chat, "an-toan-link", {1: 2, 2: 1})  # a later lesson: no second certificate
     assert not any(r.image for r in chat.last)
+
+
+async def test_deleting_ones_data_deletes_the_certificate_image(app: App, chat: ChatDriver) -> None:
+    await chat.register("Nguyễn Thị Hòa")
+    await finish_lesson(chat, "dien-thoai-wifi", WIFI)
+    await finish_lesson(chat, "an-toan-otp", OTP)
+    (certificate,) = [r for r in chat.last if r.image]
+    image = Path(certificate.image or "")
+    assert await asyncio.to_thread(image.is_file)
+    await chat.say("/xoadulieu")
+    await chat.press("Xóa thông tin của tôi")
+    assert not await asyncio.to_thread(image.exists)  # it bore the learner's name
+    async with app.assistant.sessions() as session:
+        row = (await session.scalars(select(Certificate))).one()
+    assert row.name is None  # the record stays, nameless, for the commune's counts
 
 
 def test_vietnamese_letters_are_drawn_not_boxes(tmp_path: Path) -> None:

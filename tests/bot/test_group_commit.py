@@ -4,6 +4,7 @@ once, and one learner's failure costs no other learner their step."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -95,3 +96,45 @@ async def test_one_failing_event_rolls_back_alone(app: App, answerer: FakeAnswer
     answerer.answer = original  # type: ignore[method-assign]
     await chats[0].say("poison question", event_id="poisoned")
     assert chats[0].text != texts.INTERNAL_ERROR
+
+
+def slow_answers(answerer: FakeAnswerer, seconds: float) -> None:
+    original = answerer.answer
+
+    def slow(question: str) -> Any:
+        time.sleep(seconds)  # a retrieval (run in a worker thread by the dialogue) that takes a while
+        return original(question)
+
+    answerer.answer = slow  # type: ignore[method-assign]
+
+
+async def test_a_slow_event_holds_back_the_rest_of_its_group_only_briefly(
+    app: App, answerer: FakeAnswerer
+) -> None:
+    chats = await learners_in_a_lesson(app, 6)
+    slow_answers(answerer, 0.1)
+    seen = commits(app)
+    slow = asyncio.create_task(chats[0].say("một câu hỏi chậm"))
+    presses = [asyncio.create_task(chat.press("Tiếp")) for chat in chats[1:]]
+    await asyncio.gather(slow, *presses)
+    # the group stopped taking events after the slow one: the presses went in the next transaction
+    assert len(seen) == 2
+    assert await cards(app) == {"u0": 1, **{f"u{n}": 2 for n in range(1, 6)}}
+
+
+async def test_an_event_cancelled_before_its_group_starts_has_no_effect(
+    app: App, answerer: FakeAnswerer
+) -> None:
+    chats = await learners_in_a_lesson(app, 2)
+    slow_answers(answerer, 0.2)
+    busy = asyncio.create_task(chats[0].say("một câu hỏi chậm"))
+    await asyncio.sleep(0.05)  # the slow question's transaction is running
+    press = asyncio.create_task(chats[1].press_payload(f"next:{LESSON}:1", event_id="cancelled"))
+    await asyncio.sleep(0.01)  # queued for the next group
+    press.cancel()
+    await busy
+    await app.assistant.close()
+    assert await cards(app) == {"u0": 1, "u1": 1}
+    async with app.assistant.sessions() as session:
+        claimed = await session.scalar(select(ProcessedEvent).where(ProcessedEvent.event_id == "cancelled"))
+    assert claimed is None  # a redelivery would be handled

@@ -157,3 +157,19 @@ async def test_the_dashboard_engine_runs_long_queries_off_the_loop(engine: Async
         assert chats_answered > 5  # run in the loop, the query would let one or two through
     finally:
         await dashboard.dispose()
+
+
+async def test_a_failed_commit_leaves_nothing_and_hands_the_gate_on(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE parents (id INTEGER PRIMARY KEY)"))
+        await connection.execute(
+            text("CREATE TABLE children (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parents(id))")
+        )
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+        async with session_factory(engine)() as session, session.begin():
+            await session.execute(text("PRAGMA defer_foreign_keys=ON"))  # the check waits for COMMIT
+            await session.execute(text("INSERT INTO notes (body) VALUES ('part of the failed one')"))
+            await session.execute(text("INSERT INTO children (parent) VALUES (42)"))
+    # the next writers are not kept waiting, and nothing of the failed transaction rides along
+    await asyncio.wait_for(asyncio.gather(insert(engine, "next"), insert(engine, "and next")), 1.0)
+    assert await rows(engine) == ["next", "and next"]
