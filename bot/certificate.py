@@ -103,7 +103,9 @@ class Certificates:
         commune_line = texts.CERTIFICATE_COMMUNE.format(
             commune=commune.name if commune else "", province=commune.province if commune else ""
         )
-        path = self.directory / f"{code}.png"
+        # one file per learner: drawn again (a transaction that was rolled back and run again, a
+        # deleted file), it replaces the earlier one rather than leaving a copy with the name behind
+        path = self.directory / f"learner-{learner.id}.png"
         issued = existing.issued_at if existing is not None else self.clock.now()
         try:
             await asyncio.to_thread(

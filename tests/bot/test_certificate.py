@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
 from bot.app import App
 from bot.certificate import find_font, render
 from data.models import Certificate
+from data.repository import SqlStore
 from tests.admin.helpers import OTP, WIFI, finish_lesson
 from tests.driver import ChatDriver
 
@@ -45,6 +47,34 @@ async def test_deleting_ones_data_deletes_the_certificate_image(app: App, chat: 
     async with app.assistant.sessions() as session:
         row = (await session.scalars(select(Certificate))).one()
     assert row.name is None  # the record stays, nameless, for the commune's counts
+
+
+async def test_a_certificate_drawn_in_a_rolled_back_transaction_leaves_no_copy(
+    app: App, chat: ChatDriver
+) -> None:
+    await chat.register("Nguyễn Thị Hòa")
+    certificates = app.assistant.dialogue.certificates
+    assert certificates is not None
+
+    class Abandoned(Exception):
+        pass
+
+    async def issue(commit: bool) -> None:
+        async with app.assistant.sessions() as session, session.begin():
+            store = SqlStore(session, app.assistant.clock.now())
+            learner = await store.learner("test", chat.user)
+            assert learner is not None and await certificates.issue(store, learner) is not None
+            if not commit:
+                raise Abandoned  # as when a group of events fails and each is run again alone
+
+    with pytest.raises(Abandoned):
+        await issue(commit=False)
+    await issue(commit=True)
+    files = await asyncio.to_thread(lambda: list(certificates.directory.iterdir()))
+    assert len(files) == 1  # no orphan image bearing the learner's name
+    async with app.assistant.sessions() as session:
+        row = (await session.scalars(select(Certificate))).one()
+    assert row.path == str(files[0])
 
 
 def test_vietnamese_letters_are_drawn_not_boxes(tmp_path: Path) -> None:
