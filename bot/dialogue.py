@@ -559,11 +559,19 @@ class Dialogue:
             turn.say(texts.STALE_BUTTON)
             self._ask_question(lesson, state, turn)
             return
-        attempt = await store.start_attempt(learner.id, lesson.id, len(lesson.quiz.questions))
-        state.update(step="quiz", lesson=lesson.id, attempt=attempt, q=0, topic=lesson.topic)
-        turn.say(
-            texts.QUIZ_INTRO.format(count=len(lesson.quiz.questions), needed=needed_to_pass(lesson.quiz))
-        )
+        questions = lesson.quiz.questions
+        # a quiz left halfway (to read a card again, to ask something) goes on where it stopped
+        attempt = await store.open_attempt(learner.id, lesson.id, len(questions))
+        answered = await store.attempt_answers(attempt) if attempt is not None else {}
+        unanswered = [index for index, q in enumerate(questions) if q.id not in answered]
+        if attempt is None or not unanswered:
+            attempt = await store.start_attempt(learner.id, lesson.id, len(questions))
+            unanswered = [0]
+        state.update(step="quiz", lesson=lesson.id, attempt=attempt, q=unanswered[0], topic=lesson.topic)
+        if unanswered[0] > 0:
+            turn.say(texts.QUIZ_RESUMED.format(number=unanswered[0] + 1))
+        else:
+            turn.say(texts.QUIZ_INTRO.format(count=len(questions), needed=needed_to_pass(lesson.quiz)))
         self._ask_question(lesson, state, turn)
 
     @staticmethod

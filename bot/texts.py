@@ -96,6 +96,7 @@ LESSON_DONE_ALREADY = "Bác đã hoàn thành bài này rồi. Bác xem lại ch
 QUIZ_INTRO = (
     "Giờ mình làm bài kiểm tra nhỏ: {count} câu, cần đúng {needed} câu để qua bài. Bác chọn đáp án nhé."
 )
+QUIZ_RESUMED = "Bác làm tiếp bài kiểm tra nhé: các câu trước bác đã trả lời rồi, cháu hỏi tiếp câu {number}."
 QUESTION = "Câu {number}/{total}: {text}"
 ANSWER_RIGHT = "✅ Đúng rồi ạ! {explanation}"
 ANSWER_WRONG = "❌ Chưa đúng ạ. Đáp án đúng là: {correct}.\n{explanation}"

@@ -197,6 +197,22 @@ class SqlStore:
         await self.session.flush()
         return attempt.id
 
+    async def open_attempt(self, learner_id: int, lesson_id: str, total: int) -> int | None:
+        """The learner's latest try at this lesson's quiz that was left before the end (and has as many
+        questions as the quiz has now), to go on with instead of starting over."""
+        attempt: int | None = await self.session.scalar(
+            select(QuizAttempt.id)
+            .where(
+                QuizAttempt.learner_id == learner_id,
+                QuizAttempt.lesson_id == lesson_id,
+                QuizAttempt.finished_at.is_(None),
+                QuizAttempt.total == total,
+            )
+            .order_by(QuizAttempt.id.desc())
+            .limit(1)
+        )
+        return attempt
+
     async def attempt_answers(self, attempt_id: int) -> dict[str, int]:
         rows = await self.session.execute(
             select(QuizAnswer.question_id, QuizAnswer.chosen).where(QuizAnswer.attempt_id == attempt_id)

@@ -114,6 +114,22 @@ async def test_leaving_mid_lesson_resumes_at_the_same_card(chat: ChatDriver) -> 
     assert "thẻ 2/3" in chat.text and "học dở" in chat.text
 
 
+async def test_a_quiz_left_halfway_goes_on_where_it_stopped(app: App, chat: ChatDriver) -> None:
+    await chat.register()
+    await chat.press_payload("quiz:an-toan-otp")
+    options = [b for b in chat.last[-1].buttons if b.payload.startswith("ans:")]
+    await chat.press_payload(options[1].payload)  # question 1, right
+    assert "Câu 2/3" in chat.text
+    await chat.press_payload("lesson:an-toan-otp")  # back to read a card first
+    await chat.say("mã otp là gì")  # and a question on the side
+    await chat.press_payload("quiz:an-toan-otp")
+    assert "cháu hỏi tiếp câu 2" in chat.text and "Câu 2/3" in chat.text
+    await chat.answer_quiz({2: 1, 3: 1})  # the rest, right
+    assert "Chúc mừng" in chat.text and "3/3" in chat.text  # the answer before the break still counts
+    assert await count(app, QuizAttempt) == 1
+    assert await count(app, Completion) == 1
+
+
 async def test_failing_offers_the_cards_that_teach_missed_answers_then_retry(
     app: App, chat: ChatDriver
 ) -> None:
