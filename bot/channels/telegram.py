@@ -85,12 +85,12 @@ CALLED: tuple[type[TelegramMethod[Any]], ...] = (
 )  # fmt: skip
 
 
-def response_types(methods: tuple[type[TelegramMethod[Any]], ...] = CALLED) -> list[type[Any]]:
+def response_types() -> list[type[Any]]:
     """aiogram reads every answer with `Response[<method's result type>]`, a class pydantic builds on
     first use and keeps only weakly: once collected, the next call builds it again (about 3 ms, more than
     the rest of the call). Holding these classes for the channel's lifetime makes each a dictionary
     lookup; measured in bench/bench_telegram.py, the update rate rose by a third."""
-    return [Response[method.__returning__] for method in methods]  # type: ignore[name-defined]
+    return [Response[method.__returning__] for method in CALLED]  # type: ignore[name-defined]
 
 
 def escape(text: str) -> str:

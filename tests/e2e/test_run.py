@@ -86,6 +86,21 @@ def base_env(tmp_path: Path, port: int) -> dict[str, str]:
     return env
 
 
+def channels_env(
+    tmp_path: Path, port: int, telegram: FakeTelegram, zalo: FakeZalo, **extra: str
+) -> dict[str, str]:
+    """`base_env` with both bots pointed at the fake servers, plus `extra`."""
+    env = base_env(tmp_path, port)
+    env.update(
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_BASE=telegram.base,
+        ZALO_BOT_TOKEN=zalo.token,
+        ZALO_API_BASE=zalo.base,
+        **extra,
+    )
+    return env
+
+
 def completions(tmp_path: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(tmp_path / "var" / "hocvuso.db") as db:
         rows = db.execute(
@@ -114,13 +129,7 @@ async def test_lessons_completed_on_telegram_and_zalo_through_polling(
 ) -> None:
     telegram, zalo = servers
     port = free_port()
-    env = base_env(tmp_path, port)
-    env.update(
-        TELEGRAM_BOT_TOKEN=telegram.token,
-        TELEGRAM_API_BASE=telegram.base,
-        ZALO_BOT_TOKEN=zalo.token,
-        ZALO_API_BASE=zalo.base,
-    )
+    env = channels_env(tmp_path, port, telegram, zalo)
     process = Process(env, port)
     await process.start()
     try:
@@ -144,14 +153,13 @@ async def test_webhooks_check_their_secrets_and_complete_a_lesson(
 ) -> None:
     telegram, zalo = servers
     port = free_port()
-    env = base_env(tmp_path, port)
-    env.update(
+    env = channels_env(
+        tmp_path,
+        port,
+        telegram,
+        zalo,
         HOCVUSO_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        TELEGRAM_BOT_TOKEN=telegram.token,
-        TELEGRAM_API_BASE=telegram.base,
         TELEGRAM_WEBHOOK_SECRET="telegram-secret-for-tests",
-        ZALO_BOT_TOKEN=zalo.token,
-        ZALO_API_BASE=zalo.base,
         ZALO_WEBHOOK_SECRET="zalo-secret-for-tests",
     )
     process = Process(env, port)
