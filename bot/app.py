@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.certificate import Certificates
 from bot.dialogue import Dialogue
-from bot.mentoring import Mentoring
 from bot.ports import Answerer, Clock, SystemClock
+from bot.screens.mentoring import Mentoring
 from bot.service import Assistant
 from bot.settings import Settings
 from data.commune import CommuneConfig, load_commune_config

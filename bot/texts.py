@@ -27,6 +27,8 @@ BTN_OPEN_LESSON = "📖 Mở bài: {title}"
 BTN_NEXT_LESSON = "▶ Bài tiếp theo: {title}"
 BTN_REVIEW_CARD = "👀 Xem lại: {title}"
 BTN_RESTART_LESSON = "🔄 Học lại từ đầu"
+BTN_CONTINUE = "▶ Học tiếp: {title}"
+BTN_LESSONS = "📚 Các bài"
 
 AGE_GROUPS: tuple[tuple[str, str], ...] = (
     ("duoi-40", "Dưới 40 tuổi"),
@@ -37,27 +39,53 @@ AGE_GROUPS: tuple[tuple[str, str], ...] = (
 
 # --- registration --------------------------------------------------------------------------------
 WELCOME = (
-    "Cháu chào bác! Cháu là {assistant}, giúp bác học dùng điện thoại và dịch vụ số "
-    'trong chương trình "Bình dân học vụ số" của {commune}.\n\n'
-    "Mỗi bài học ngắn, vài phút là xong. Bác bấm nút, hoặc gõ số 1, 2, 3 để chọn."
-)
-CONSENT = (
-    "Trước khi học, cháu xin phép lưu một vài thông tin của bác:\n"
-    "• tên bác, thôn/tổ dân phố bác ở, nhóm tuổi (nếu bác muốn);\n"
-    "• các bài bác đã học và kết quả bài kiểm tra.\n\n"
-    "Thông tin này chỉ để ghi nhận tiến độ học của bác và để xã thống kê kết quả chương trình, "
-    "theo Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân. Bác có thể xem hoặc xóa thông tin này "
-    "bất cứ lúc nào.\n\nBác có đồng ý không ạ?"
+    "Cháu chào bác! Cháu là {assistant} của {commune}, giúp bác học dùng điện thoại qua các bài ngắn. "
+    "Cháu là trợ lý tự động (một chương trình máy tính), không phải người thật; khi cần người giúp, "
+    "cháu chuyển lời bác tới Đại sứ số của thôn.\n\n"
+    "Để ghi nhận việc học, cháu xin lưu tên, thôn, nhóm tuổi và kết quả học của bác, theo Luật Bảo vệ "
+    "dữ liệu cá nhân (Luật 91/2025/QH15) và Nghị định 356/2025/NĐ-CP. Bác xem hoặc xóa được bất cứ lúc "
+    "nào.\n\nBác có đồng ý không ạ?"
 )
 CONSENT_DECLINED = (
     "Cháu hiểu ạ. Cháu không lưu thông tin gì của bác.\n"
     "Khi nào bác muốn học, bác cứ nhắn cho cháu một chữ bất kỳ, cháu sẽ hỏi lại ạ."
 )
-CONSENT_REPEAT = 'Bác bấm "Đồng ý" (hoặc gõ 1) để bắt đầu học, hoặc "Không đồng ý" (gõ 2) ạ.'
+CONSENT_REPEAT = (
+    "Bác có đồng ý cho cháu lưu tên, thôn và kết quả học để ghi nhận việc học không ạ? "
+    'Bác gõ "đồng ý" hoặc "không" (hoặc số 1, 2).'
+)
 ASK_NAME = "Cảm ơn bác! Bác cho cháu biết tên bác nhé (ví dụ: Nguyễn Văn An)."
 NAME_EMPTY = "Cháu chưa thấy tên ạ. Bác gõ tên của bác giúp cháu nhé."
 NAME_TOO_LONG = "Tên hơi dài ạ. Bác gõ tên ngắn hơn, không quá 60 chữ cái nhé."
-NAME_INVALID = "Tên cần có chữ cái ạ. Bác gõ lại tên của bác giúp cháu nhé (ví dụ: Trần Thị Mai)."
+NAME_INVALID = "Cháu chưa thấy tên ạ. Bác gõ họ và tên của bác giúp cháu nhé (ví dụ: Trần Thị Mai)."
+ASK_NAME_AGAIN = "Dạ. Bác cho cháu biết họ và tên của bác nhé (ví dụ: Nguyễn Văn An)."
+NAME_WHY = (
+    "Cháu hỏi tên để ghi nhận bài bác đã học và in giấy chứng nhận khi bác học xong. "
+    "Bác gõ họ và tên của bác nhé (ví dụ: Nguyễn Văn An)."
+)
+CONFIRM_NAME = "Cháu ghi tên bác là {name}, đúng không ạ?"
+BTN_NAME_RIGHT = "✅ Đúng rồi"
+BTN_NAME_FIX = "✏️ Sửa lại"
+ASK_NAME_RETYPE = "Dạ, bác gõ lại họ và tên giúp cháu nhé, có dấu càng tốt (ví dụ: Trần Văn Ba)."
+ASK_NAME_NEW = (
+    'Bác gõ tên mới của bác nhé, có dấu càng tốt (ví dụ: Trần Văn Ba). Gõ "menu" để thôi không đổi.'
+)
+ASK_NAME_WITH_MARKS = "Bác gõ tên có dấu để in lên giấy chứng nhận nhé (ví dụ: Trần Văn Ba)."
+NAME_CHANGED = "Cháu đã ghi tên mới của bác: {name}."
+VILLAGE_CHANGED = "Cháu đã ghi bác ở {village}."
+AGE_CHANGED = "Cháu đã ghi lại nhóm tuổi của bác."
+EDIT_CANCELLED = "Dạ, cháu giữ nguyên thông tin cũ ạ."
+VILLAGE_UNKNOWN = (
+    "Cháu chưa thấy thôn này trong danh sách ạ. Bác chọn một thôn dưới đây: bấm nút, hoặc gõ số."
+)
+AGE_UNCLEAR = (
+    'Bác gõ tuổi (ví dụ 65), năm sinh, hoặc bấm một nhóm dưới đây; không muốn trả lời thì gõ "bỏ qua".'
+)
+CERT_NAME_CHECK = (
+    "Giấy chứng nhận sẽ in tên: {name}. Tên này chưa có dấu. Bác muốn giữ nguyên, hay sửa lại cho có dấu ạ?"
+)
+BTN_KEEP_NAME = "✅ Giữ nguyên"
+BTN_FIX_NAME = "✏️ Sửa tên"
 ASK_COMMUNE = "Bác ở xã/phường nào ạ? Bác bấm chọn, hoặc gõ số."
 ASK_VILLAGE = "Chào bác {name}! Bác ở thôn/tổ dân phố nào ạ? Bác bấm chọn, hoặc gõ số."
 CHOOSE_FROM_LIST = "Bác chọn một mục trong danh sách giúp cháu nhé: bấm nút, hoặc gõ số."
@@ -72,13 +100,15 @@ REGISTRATION_FIRST = "Mình làm xong vài bước đăng ký đã nhé bác."
 MENU = "Bác muốn làm gì ạ? Bác bấm nút, hoặc gõ số."
 MENU_GREETING = "Chào bác {name}! " + MENU
 HELP = (
-    "Cách dùng trợ lý:\n"
+    "Cháu là trợ lý tự động (máy trả lời), không phải người thật. Cháu chỉ trả lời theo các bài học; "
+    "điều cháu chưa biết, cháu gửi Đại sứ số của thôn trả lời bác.\n\n"
+    "Cách dùng:\n"
     "• Bấm nút, hoặc gõ số ở đầu mỗi lựa chọn (1, 2, 3...).\n"
     '• Gõ "menu" hoặc số 0 để về menu chính bất cứ lúc nào.\n'
     '• Muốn hỏi gì, bác cứ gõ câu hỏi, có dấu hay không dấu đều được, ví dụ: "cach cai vneid".\n'
-    "• Bài đang học dở sẽ được giữ lại, lần sau bác học tiếp.\n"
-    "• Gõ /xoadulieu nếu bác muốn xem hoặc xóa thông tin của mình.\n\n"
-    "Nếu vẫn khó, bác nhờ con cháu hoặc Đại sứ số của thôn giúp nhé."
+    '• Bài đang học dở được giữ lại: gõ "học tiếp" là học tiếp.\n'
+    '• Gõ "đổi tên" để sửa tên, /dulieu để xem hoặc xóa thông tin của mình.\n\n'
+    "Muốn nói chuyện với người thật, bác nhờ Đại sứ số của thôn hoặc con cháu trong nhà nhé."
 )
 ASK_PROMPT = (
     "Bác cứ gõ câu hỏi, có dấu hay không dấu đều được. Ví dụ:\n"
@@ -119,15 +149,26 @@ PROGRESS_TOPIC = "{icon} {title}: {done}/{total}"
 PROGRESS_NEXT = "Bài nên học tiếp: {title}"
 
 # --- questions and answers -----------------------------------------------------------------------
-ANSWER_CONFIDENT = '💡 Theo bài "{lesson}":\n\n{title}\n{text}'
+ANSWER_CONFIDENT = '💡 Theo bài "{lesson}":\n\n{text}'
+ANSWER_URGENT = '🚨 Việc cần làm ngay (theo bài "{lesson}"):\n\n{text}'
 ANSWER_BORDERLINE = (
     "Cháu chưa chắc bác hỏi về điều gì. Có phải bác muốn hỏi về một trong các bài này không ạ?"
 )
 NOT_UNDERSTOOD = (
-    'Cháu chưa hiểu ý bác ạ. Bác gõ rõ hơn một chút, ví dụ "cách cài VNeID", hoặc bấm một nút dưới đây nhé.'
+    'Cháu chưa hiểu ý bác ạ. Bác bấm một nút, gõ số, hoặc gõ câu hỏi rõ hơn (ví dụ "cách cài VNeID").'
 )
 THANKS_REPLY = "Dạ, không có gì ạ! Bác cần gì nữa thì bấm nút dưới đây, hoặc gõ câu hỏi cho cháu nhé."
 HELLO_REPLY = "Dạ, cháu đây ạ! Bác bấm nút dưới đây, hoặc gõ câu hỏi cho cháu nhé."
+HELLO_BACK = "Cháu chào bác {name} ạ!"
+HELLO_OPEN = 'Bác đang học dở bài "{title}": bấm 1 hoặc gõ "học tiếp" để học tiếp nhé.'
+ACK_REPLY = "Dạ vâng ạ! Bác cần gì thì bấm nút dưới đây, hoặc gõ câu hỏi cho cháu nhé."
+GOODBYE = 'Cháu chào bác ạ! Bài học của bác đã được lưu; lúc nào rảnh bác nhắn "học tiếp" cho cháu nhé.'
+STOPPED = 'Dạ, bác nghỉ nhé. Bài đang học dở được giữ lại; lần sau bác gõ "học tiếp" là học tiếp ạ.'
+CARD_WHERE = 'Bác đang đọc thẻ {number} của bài "{lesson}". Bác bấm 1 (hoặc gõ "tiếp") để đọc tiếp ạ.'
+CHOOSE_NUMBER = "Bác gõ số từ 1 đến {count} ạ."
+QUIZ_STILL_OPEN = "Bác đang làm bài kiểm tra dở, mình làm tiếp nhé:"
+QUIZ_CHOOSE = "Bác chọn một đáp án: gõ số, hoặc chữ a, b, c."
+NO_QUIZ_OPEN = "Bác chưa mở bài nào để làm bài kiểm tra ạ. Bác chọn chủ đề để học trước nhé."
 BTN_ASK_PERSON = "🙋 Không phải, nhờ Đại sứ số trả lời"
 QUESTION_SENT = (
     "Cháu đã gửi câu hỏi của bác cho Đại sứ số hoặc cán bộ xã. Khi có câu trả lời, cháu sẽ nhắn lại bác ạ."

@@ -106,6 +106,7 @@ class ChatDriver:
         await self.say("xin chào")
         await self.press("Đồng ý")
         await self.say(name)
+        await self.press("Đúng rồi")
         await self.press(village)
         await self.press("Bỏ qua")
 

@@ -77,7 +77,7 @@ async def test_one_failing_event_rolls_back_alone(app: App, answerer: FakeAnswer
         states_before = {s.learner_id: dict(s.state) for s in saved}
     seen = commits(app)
     presses = [chat.press("Tiếp") for chat in chats[1:]]
-    poisoned = chats[0].say("poison question", event_id="poisoned")
+    poisoned = chats[0].say("cho bac hoi poison la gi", event_id="poisoned")
     first, *others = await asyncio.gather(poisoned, *presses)
     assert first[0].text == texts.INTERNAL_ERROR
     assert all("2/" in r[0].text for r in others)
@@ -94,7 +94,7 @@ async def test_one_failing_event_rolls_back_alone(app: App, answerer: FakeAnswer
         )
         assert state == states_before[learner.id]
     answerer.answer = original  # type: ignore[method-assign]
-    await chats[0].say("poison question", event_id="poisoned")
+    await chats[0].say("cho bac hoi poison la gi", event_id="poisoned")
     assert chats[0].text != texts.INTERNAL_ERROR
 
 

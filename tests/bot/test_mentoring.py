@@ -31,6 +31,7 @@ async def test_a_mentor_enrols_five_pushes_a_lesson_sees_who_finished_and_answer
             await chat.say(f"/start m_{code}")
             await chat.press("Đồng ý")
             await chat.say(f"Người Học {n}")
+            await chat.press("Đúng rồi")
             await chat.press("Thôn Tây")
             await chat.press("Bỏ qua")
         else:  # any channel: a typed "ma <code>" after registering, without diacritics or case
@@ -195,7 +196,7 @@ async def _two_mentors(app: App) -> tuple[ChatDriver, ChatDriver, int, int]:
     m1, code1 = await make_mentor(app, "m1", "Đại Sứ Một")
     m2, code2 = await make_mentor(app, "m2", "Đại Sứ Hai")
     a, b = ChatDriver(app.assistant, "a"), ChatDriver(app.assistant, "b")
-    await a.register("Bà A")
+    await a.register("Bà An")
     await a.say(f"ma {code1}")
     await b.register("Bà B")
     await b.say(f"ma {code2}")
@@ -208,7 +209,7 @@ async def _two_mentors(app: App) -> tuple[ChatDriver, ChatDriver, int, int]:
 async def test_a_mentor_cannot_open_another_mentors_learner(app: App) -> None:
     m1, _, a_id, b_id = await _two_mentors(app)
     await m1.press_payload(f"m:l:{a_id}")
-    assert "Bà A" in m1.text
+    assert "Bà An" in m1.text
     await m1.press_payload(f"m:l:{b_id}")  # a guessed id
     assert "Không tìm thấy người học" in m1.text and "Bà B" not in m1.text
 
@@ -245,4 +246,4 @@ async def test_a_learner_cannot_use_mentor_buttons(app: App) -> None:
     _, _, a_id, _ = await _two_mentors(app)
     learner = ChatDriver(app.assistant, "b")
     await learner.press_payload(f"m:l:{a_id}")
-    assert "dành cho Đại sứ số" in learner.text and "Bà A" not in learner.text
+    assert "dành cho Đại sứ số" in learner.text and "Bà An" not in learner.text

@@ -59,7 +59,7 @@ async def test_deleting_removes_personal_data_and_keeps_the_counts(app: App, cha
     await mentor.say("/hocvien")
     assert "Trần Thị Mai" not in mentor.text and "0/5" in mentor.text
     await chat.say("xin chào")  # the same account starts afresh with the consent question
-    assert "Nghị định 13/2023/NĐ-CP" in chat.text
+    assert "Luật 91/2025/QH15" in chat.text
 
 
 async def test_cancelling_or_a_stale_delete_button_deletes_nothing(app: App, chat: ChatDriver) -> None:

@@ -2,7 +2,7 @@
 
 Deletion anonymises rather than removes the learner's row (see `SqlStore.erase_learner`): name, channel
 ids, display name and age group go, while village and completions stay, so the commune's anonymous
-counts do not change when somebody leaves (Decree 13/2023/NĐ-CP asks for deletion of personal data, not
+counts do not change when somebody leaves (Law 91/2025/QH15 asks for deletion of personal data, not
 of statistics). A certificate image, which bears the name, is deleted from disk.
 """
 
@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import texts
 from bot.messages import Button, Incoming
 from bot.ports import Store
+from bot.turn import Turn
 from data.commune import CommuneConfig
 from data.models import Learner
 from data.repository import SqlStore
 from data.stats import VIETNAM, utc
-
-if TYPE_CHECKING:
-    from bot.dialogue import Turn
 
 COMMANDS = frozenset({"xoadulieu", "dulieu"})
 

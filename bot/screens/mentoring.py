@@ -14,21 +14,19 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot import texts
 from bot.messages import Button, Incoming, Reply
 from bot.outbox import reply_to_json
 from bot.ports import Clock, Store
+from bot.turn import Turn
 from data.commune import CommuneConfig
 from data.models import Learner
 from data.repository import SqlStore
 from data.stats import utc
 from lessons.models import Curriculum
 from retrieval.normalize import fold
-
-if TYPE_CHECKING:
-    from bot.dialogue import Turn
 
 # "ma AB3CDE", "mã: ab3cde", "ma m_AB3CDE": a code always holds a digit, so "ma otp" stays a question
 _CODE_MESSAGE = re.compile(r"^ma\s*:?\s*(?:[mi]_)?([a-z0-9]{6,8})$")
