@@ -137,6 +137,9 @@ class _Phrases:
     village_lead_ins: frozenset[str]
     age_words: frozenset[str]
     topic_words: frozenset[str]
+    anchors: dict[str, tuple[str, ...]]
+    question_markers: frozenset[str]
+    generic: frozenset[str]
     known: frozenset[str]
     longest: int
 
@@ -164,6 +167,7 @@ def phrases(path: Path = PHRASES_FILE) -> _Phrases:
         *raw["village_lead_ins"],
         *raw["age_words"],
         *raw["topic_words"],
+        *(p for group in raw["anchors"].values() for p in group),
         *(p for group in raw["small_talk"].values() for p in group),
         *(p for group in raw["navigation"].values() for p in group),
     ]
@@ -189,6 +193,9 @@ def phrases(path: Path = PHRASES_FILE) -> _Phrases:
         village_lead_ins=_set(raw["village_lead_ins"]),
         age_words=_set(raw["age_words"]),
         topic_words=_set(raw["topic_words"]),
+        anchors={kind: tuple(_set(group)) for kind, group in raw["anchors"].items()},
+        question_markers=_set(raw["question_markers"]),
+        generic=_set(raw["generic"]),
         known=known,
         longest=max(len(p.split()) for group in sets for p in group),
     )
@@ -265,9 +272,33 @@ def _wish(words: list[str]) -> str | None:
     return None
 
 
+def _has(words: list[str], phrase: str) -> bool:
+    size = len(phrase.split())
+    return any(" ".join(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
+
+
+def asks_something(words: list[str]) -> bool:
+    """Whether the words hold a question marker ("cach", "lam sao") or name a topic ("vneid")."""
+    p = phrases()
+    return any(_has(words, m) for m in p.question_markers) or any(w in p.topic_words for w in words)
+
+
+def _anchored(words: list[str]) -> str | None:
+    """A wish or goodbye said inside a short sentence, found by its anchor phrase."""
+    p = phrases()
+    if len(words) > 16 or asks_something(words):
+        return None
+    for kind, anchors in p.anchors.items():
+        if any(_has(words, a) for a in anchors):
+            return kind
+    return None
+
+
 def _number(words: list[str], letters: bool) -> int | None:
     """The option number a reply names: "2", "so 2", "cau b", "dap an hai", "cai thu ba"."""
-    p = phrases()
+    whole = _number_core(words, letters)
+    if whole is not None:
+        return whole
     core = list(words)
     polite = {"a", "nhe", "nha", "oi", "chau oi", "voi", "di", "vay", "a chau", "nhe chau", "ak", "ah"}
     while len(core) > 1 and core[-1] in polite:
@@ -276,6 +307,11 @@ def _number(words: list[str], letters: bool) -> int | None:
         core.pop(0)
     if not core:
         return None
+    return _number_core(core, letters)
+
+
+def _number_core(core: list[str], letters: bool) -> int | None:
+    p = phrases()
     # strip the prefix words ("dap an", "cai thu", "chon so")
     i = 0
     while i < len(core) - 1:
@@ -308,17 +344,33 @@ def _option_words(words: list[str], options: tuple[str, ...]) -> int | None:
     if exact:
         return exact[0]
     p = phrases()
-    content = [w for w in words if w not in p.fillers] or words
-    if sum(len(w) for w in content) >= 3:
+    for content in (words, [w for w in words if w not in p.fillers and w not in p.generic]):
+        if not content or sum(len(w) for w in content) < 2:
+            continue
         within = [n for n, label in enumerate(labels, 1) if set(content) <= set(label)]
         if len(within) == 1:
             return within[0]
+    # a short reply sharing most of its words with one option only ("bam link cai ngay")
+    content = [w for w in words if w not in p.fillers]
+    if not content or len(content) > 6 or asks_something(content):
+        return None
+    shares = sorted(
+        ((len(set(content) & set(label)) / len(set(content)), n) for n, label in enumerate(labels, 1)),
+        reverse=True,
+    )
+    if len(shares) > 1 and shares[0][0] >= 0.6 and shares[0][0] - shares[1][0] >= 0.3:
+        return shares[0][1]
     return None
 
 
 def _yes_no(words: list[str]) -> str | None:
     """Agreement or refusal, said any way ("vang a", "ok toi dong y", "ko", "thoi khong can")."""
     p = phrases()
+    if asks_something(words) or any(w in {"gi", "sao", "nao"} for w in words):
+        return None
+    thanks = p.small_talk["thanks"] | p.small_talk["greeting"]
+    if any(_has(words, t) for t in thanks if len(t.split()) > 1):
+        words = [w for w in words if w not in {"cam", "on", "chao"}]
     text = " ".join(words)
     if text in p.no:
         return "no"
@@ -343,11 +395,25 @@ def age_group_of(age: int) -> str:
     return "60-69" if age < 70 else "70-plus"
 
 
+def _spoken_number(words: list[str]) -> int | None:
+    """ "bay muoi ba" -> 73, "sau muoi tam" -> 68 (ages said in words)."""
+    p = phrases()
+    digits = {k: v for k, v in p.number_words.items() if v < 10} | {"lam": 5, "mot": 1, "tu": 4, "nam": 5}
+    for i, w in enumerate(words[:-1]):
+        if w in digits and words[i + 1] in {"muoi", "chuc"}:
+            unit = digits.get(words[i + 2], 0) if i + 2 < len(words) else 0
+            return digits[w] * 10 + unit
+    return None
+
+
 def _age(words: list[str], today: date, options: int) -> Meaning | None:
     numbers = [_to_int(w) for w in words if w.isdigit() and len(w) <= 4]
-    if len(numbers) != 1:
+    if not numbers:
+        spoken = _spoken_number(words)
+        numbers = [spoken] if spoken is not None else []
+    if not numbers or (len(numbers) > 1 and not _has(words, "den")):
         return None
-    value = numbers[0]
+    value = numbers[0] - (1 if "duoi" in words and len(numbers) == 1 and numbers[0] > 20 else 0)
     if 1900 <= value <= today.year:
         value = today.year - value
     elif len(words) == 1 and value <= options:
@@ -396,11 +462,23 @@ def _village(words: list[str], options: tuple[str, ...]) -> int | None:
     return None
 
 
+_NAME_LEAD = frozenset(
+    "toi tui bac ong ba co chu anh chi em con chau minh cu cua ho va ten la goi day ghi giup voi".split()
+)
+
+
 def _name(text: str) -> Meaning | None:
     """A name with its lead-ins and particles removed, each word capitalised; None if not a name."""
     p = phrases()
     originals = [w for w in re.sub(r"[^\w\s'-]", " ", text).split() if fold(w)]
     folded = [fold(w) for w in originals]
+    # "ông tên là …", "bà là …", "cháu cứ gọi bác là …": address words up to a naming word
+    run = 0
+    while run < len(folded) - 1 and folded[run] in _NAME_LEAD:
+        run += 1
+    last_naming = max((i for i in range(run) if folded[i] in {"ten", "la", "goi"}), default=-1)
+    if last_naming >= 0:
+        originals, folded = originals[last_naming + 1 :], folded[last_naming + 1 :]
     changed = True
     while changed and folded:
         changed = False
@@ -424,9 +502,7 @@ def _name(text: str) -> Meaning | None:
         return None
     if all(w in p.not_names for w in folded):
         return None
-    if any(
-        " ".join(folded[i : i + 2]) in {"la gi", "the nao", "lam sao", "o dau"} for i in range(len(folded))
-    ):
+    if asks_something(folded) or _has(folded, "khong muon") or _has(folded, "bi mat"):
         return None
     name = " ".join(w[:1].upper() + w[1:].lower() for w in originals)
     return Meaning("name", name)
@@ -488,25 +564,32 @@ def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> M
             return Meaning("choice", str(number), text)
         if name != "name":
             return Meaning("unclear", "range", text)
+    kinds = _small_talk_kinds(words) if len(words) <= MAX_TOKENS else []
+    if kinds and name not in {"consent", "confirm"}:
+        return Meaning(next(k for k in SMALL_TALK if k in kinds), text=text)
     wish = _wish(words)
     if wish is not None:
         return Meaning(wish, text=text)
     labels = [fold(o).split() for o in options]
     if labels.count(words) == 1:
         return Meaning("choice", str(labels.index(words) + 1), text)
-    kinds = _small_talk_kinds(words) if len(words) <= MAX_TOKENS else []
     if kinds:
         return Meaning(next(k for k in SMALL_TALK if k in kinds), text=text)
     if name == "name":
         found = _name(text)
         if found is not None:
             return Meaning(found.kind, found.value, text)
+        if _has(words, "khong muon") or _has(words, "bi mat"):
+            return Meaning("skip", text=text)
     if options and name not in {"name", "ask"}:
         chosen = _option_words(words, options)
         if chosen is not None:
             return Meaning("choice", str(chosen), text)
     if name in {"consent", "confirm"} and "dong y" in " ".join(words):
         return Meaning("yes", text=text)
+    anchored = _anchored(words) if name != "name" else None
+    if anchored is not None:
+        return Meaning(anchored, text=text)
     if _looks_like_question(words):
         return Meaning("question", text=text)
     return Meaning("unclear", text=text)
