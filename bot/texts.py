@@ -101,14 +101,12 @@ MENU = "Bác muốn làm gì ạ? Bác bấm nút, hoặc gõ số."
 MENU_GREETING = "Chào bác {name}! " + MENU
 HELP = (
     "Cháu là trợ lý tự động (máy trả lời), không phải người thật. Cháu chỉ trả lời theo các bài học; "
-    "điều cháu chưa biết, cháu gửi Đại sứ số của thôn trả lời bác.\n\n"
-    "Cách dùng:\n"
-    "• Bấm nút, hoặc gõ số ở đầu mỗi lựa chọn (1, 2, 3...).\n"
-    '• Gõ "menu" hoặc số 0 để về menu chính bất cứ lúc nào.\n'
-    '• Muốn hỏi gì, bác cứ gõ câu hỏi, có dấu hay không dấu đều được, ví dụ: "cach cai vneid".\n'
-    '• Bài đang học dở được giữ lại: gõ "học tiếp" là học tiếp.\n'
-    '• Gõ "đổi tên" để sửa tên, /dulieu để xem hoặc xóa thông tin của mình.\n\n'
-    "Muốn nói chuyện với người thật, bác nhờ Đại sứ số của thôn hoặc con cháu trong nhà nhé."
+    "điều cháu chưa biết, cháu gửi Đại sứ số của thôn.\n\n"
+    '• Bấm nút, hoặc gõ số ở đầu lựa chọn. Gõ 0 hoặc "menu" để về menu chính.\n'
+    '• Cứ gõ câu hỏi, có dấu hay không đều được: "cach cai vneid".\n'
+    '• Bài học dở được giữ lại: gõ "học tiếp".\n'
+    '• Gõ "đổi tên" để sửa tên, /dulieu để xem hoặc xóa thông tin.\n\n'
+    "Muốn nói chuyện với người thật, bác nhờ Đại sứ số của thôn nhé."
 )
 ASK_PROMPT = (
     "Bác cứ gõ câu hỏi, có dấu hay không dấu đều được. Ví dụ:\n"
@@ -120,6 +118,7 @@ ASK_PROMPT = (
 # --- lessons -------------------------------------------------------------------------------------
 TOPICS = "Bác chọn chủ đề muốn học ạ:"
 TOPIC_LESSONS = "{icon} {title}\n{summary}\n\nBác chọn bài (✅ là bài đã xong):"
+LIST_MORE = "(tiếp danh sách)"
 CARD = "📖 {lesson} · thẻ {number}/{total}\n\n🔹 {title}\n{text}"
 RESUMING = "Bác đang học dở bài này, cháu mở tiếp thẻ {number} ạ."
 LESSON_DONE_ALREADY = "Bác đã hoàn thành bài này rồi. Bác xem lại cho nhớ nhé!"
@@ -207,7 +206,7 @@ INTERNAL_ERROR = (
     'Cháu xin lỗi, cháu vừa gặp trục trặc. Bác thử lại sau một chút, hoặc gõ "menu" để về menu chính ạ.'
 )
 CHOOSE_HINT = "👉 Bác gõ số để chọn."
-CHOOSE_HINT_MENU = "👉 Bác gõ số để chọn, gõ 0 để về menu chính."
+CHOOSE_HINT_MENU = "👉 Bác gõ số để chọn, số 0 về menu."
 
 # --- mentors ("Đại sứ số"; a mentor is addressed as "bạn") and learners joining them -------------------
 MENTOR_JOINED = "✅ Bác đã kết nối với Đại sứ số {mentor}. Khi cần giúp, Đại sứ số sẽ nhắn cho bác qua đây ạ."

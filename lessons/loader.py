@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lessons.models import (
+    MAX_ASK_CHARS,
     MAX_CARD_CHARS,
     MAX_CARDS,
     MIN_CARDS,
@@ -28,6 +29,7 @@ from lessons.models import (
     Topic,
     TopicMeta,
 )
+from lessons.rules import DEFAULT_TERMS_FILE, Term, fold, jargon_findings, load_terms, standalone_findings
 
 DEFAULT_CONTENT_DIR = Path(__file__).parent / "content"
 GLOSSARY_FILE = "glossary.md"
@@ -35,9 +37,23 @@ TOPIC_FILE = "topic.yaml"
 
 _IMAGE_LINE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+)\)$")
 _AUDIO_LINE = re.compile(r"^audio:\s*(?P<path>\S+)$")
+# a question the card answers, as learners type it; retrieval matches against these, learners never see them
+_ASKS_LINE = re.compile(r"^asks:(?P<question>.*)$")
+_SPACES = re.compile(r"\s+")
 _LESSON_FILE = re.compile(r"^(?P<order>\d{2})-(?P<slug>[a-z0-9]+(-[a-z0-9]+)*)\.md$")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so pydantic validates them and a bad one is reported."""
+
+
+# PyYAML would build a date itself and raise a bare ValueError on "2026-02-30"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -108,8 +124,8 @@ def _split(path: Path, problems: list[Problem]) -> _Parsed | None:
         return None
     front = "\n".join(raw[1:end])
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(front)
+        node = yaml.compose(front, Loader=_Loader)
+        data = yaml.load(front, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 2
@@ -141,29 +157,41 @@ def _validate(model: type[M], path: Path, parsed: _Parsed, problems: list[Proble
         return None
 
 
-def _sections(path: Path, body: list[tuple[int, str]], problems: list[Problem]) -> list[Card]:
+@dataclass
+class _Section:
+    """A parsed `## ` section: the card, and its text and asks lines with their file line numbers."""
+
+    card: Card
+    lines: list[tuple[int, str]]
+    asks: list[tuple[int, str]]
+
+
+def _sections(path: Path, body: list[tuple[int, str]], problems: list[Problem]) -> list[_Section]:
     """Split a body into `## ` sections, each a card (or a glossary entry)."""
-    cards: list[Card] = []
+    sections: list[_Section] = []
     title: str | None = None
     start = 0
-    text_lines: list[str] = []
+    text_lines: list[tuple[int, str]] = []
 
     def close() -> None:
         if title is None:
             return
         image = alt = audio = None
-        kept: list[str] = []
-        for line in text_lines:
+        kept: list[tuple[int, str]] = []
+        asks: list[tuple[int, str]] = []
+        for number, line in text_lines:
             stripped = line.strip()
             if match := _IMAGE_LINE.match(stripped):
                 image, alt = match["path"], match["alt"]
             elif match := _AUDIO_LINE.match(stripped):
                 audio = match["path"]
+            elif match := _ASKS_LINE.match(stripped):
+                asks.append((number, _SPACES.sub(" ", match["question"]).strip()))
             else:
-                kept.append(line.rstrip())
-        text = "\n".join(kept).strip()
+                kept.append((number, line.rstrip()))
+        text = "\n".join(line for _, line in kept).strip()
         text = re.sub(r"\n{3,}", "\n\n", text)
-        number = len(cards) + 1
+        number = len(sections) + 1
         if not title.strip():
             problems.append(Problem(path, start, f"card {number}: the heading is empty"))
         if not text:
@@ -172,17 +200,17 @@ def _sections(path: Path, body: list[tuple[int, str]], problems: list[Problem]) 
             problems.append(
                 Problem(path, start, f"card {number}: {len(text)} characters, more than {MAX_CARD_CHARS}")
             )
-        cards.append(
-            Card(
-                number=number,
-                title=title.strip(),
-                text=text,
-                image=image,
-                image_alt=alt,
-                audio=audio,
-                line=start,
-            )
+        card = Card(
+            number=number,
+            title=title.strip(),
+            text=text,
+            image=image,
+            image_alt=alt,
+            audio=audio,
+            asks=tuple(question for _, question in asks if question),
+            line=start,
         )
+        sections.append(_Section(card=card, lines=kept, asks=asks))
 
     for number, line in body:
         if line.startswith("## "):
@@ -194,9 +222,44 @@ def _sections(path: Path, body: list[tuple[int, str]], problems: list[Problem]) 
             if line.strip():
                 problems.append(Problem(path, number, "text before the first '## ' card heading"))
         else:
-            text_lines.append(line)
+            text_lines.append((number, line))
     close()
-    return cards
+    return sections
+
+
+def _check_asks(path: Path, sections: list[_Section], problems: list[Problem]) -> None:
+    """Each asks entry says something, fits in a chat message, and appears once in the file."""
+    seen: dict[str, int] = {}
+    for section in sections:
+        for line, question in section.asks:
+            where = f"card {section.card.number}"
+            if not question:
+                problems.append(Problem(path, line, f"{where}: the 'asks:' line is empty"))
+                continue
+            if len(question) > MAX_ASK_CHARS:
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"{where}: asks entry of {len(question)} characters, more than {MAX_ASK_CHARS}",
+                    )
+                )
+            key = fold(question)
+            if key in seen:
+                problems.append(
+                    Problem(path, line, f"{where}: the asks entry '{question}' repeats line {seen[key]}")
+                )
+            seen.setdefault(key, line)
+
+
+def _check_writing(path: Path, sections: list[_Section], terms: list[Term], problems: list[Problem]) -> None:
+    """Each card stands alone, and listed jargon is explained at its first use in the lesson."""
+    for section in sections:
+        for finding in standalone_findings(section.card.number, section.lines):
+            problems.append(Problem(path, finding.line, finding.message))
+    cards = [(section.card.number, section.lines) for section in sections]
+    for finding in jargon_findings(cards, terms):
+        problems.append(Problem(path, finding.line, finding.message))
 
 
 def _check_media(path: Path, topic_dir: Path, card: Card, problems: list[Problem]) -> None:
@@ -205,13 +268,16 @@ def _check_media(path: Path, topic_dir: Path, card: Card, problems: list[Problem
             problems.append(Problem(path, card.line, f"card {card.number}: {kind} file '{ref}' not found"))
 
 
-def _load_lesson(path: Path, topic_id: str, problems: list[Problem]) -> Lesson | None:
+def _load_lesson(path: Path, topic_id: str, terms: list[Term], problems: list[Problem]) -> Lesson | None:
     before = len(problems)
     parsed = _split(path, problems)
     if parsed is None:
         return None
     meta = _validate(LessonMeta, path, parsed, problems)
-    cards = _sections(path, parsed.body, problems)
+    sections = _sections(path, parsed.body, problems)
+    _check_asks(path, sections, problems)
+    _check_writing(path, sections, terms, problems)
+    cards = [section.card for section in sections]
     if not MIN_CARDS <= len(cards) <= MAX_CARDS:
         first = parsed.body[0][0] if parsed.body else 1
         problems.append(
@@ -258,7 +324,7 @@ def _load_lesson(path: Path, topic_id: str, problems: list[Problem]) -> Lesson |
     return Lesson(**meta.model_dump(), cards=cards, path=path)
 
 
-def _load_topic(folder: Path, problems: list[Problem]) -> Topic | None:
+def _load_topic(folder: Path, terms: list[Term], problems: list[Problem]) -> Topic | None:
     topic_file = folder / TOPIC_FILE
     if not topic_file.is_file():
         problems.append(Problem(topic_file, 1, "every topic folder needs a topic.yaml"))
@@ -275,7 +341,7 @@ def _load_topic(folder: Path, problems: list[Problem]) -> Topic | None:
     lessons = [
         lesson
         for path in sorted(folder.glob("*.md"))
-        if (lesson := _load_lesson(path, folder.name, problems)) is not None
+        if (lesson := _load_lesson(path, folder.name, terms, problems)) is not None
     ]
     if meta is None:
         return None
@@ -301,9 +367,11 @@ def _load_glossary(path: Path, problems: list[Problem]) -> tuple[list[GlossaryEn
             sources = [Source.model_validate(item) for item in sources_raw]
         except ValidationError as error:
             _report(path, parsed, error, problems)
+    sections = _sections(path, parsed.body, problems)
+    _check_asks(path, sections, problems)
     entries = [
-        GlossaryEntry(term=card.title, text=card.text, line=card.line)
-        for card in _sections(path, parsed.body, problems)
+        GlossaryEntry(term=s.card.title, text=s.card.text, asks=s.card.asks, line=s.card.line)
+        for s in sections
     ]
     seen: set[str] = set()
     for entry in entries:
@@ -313,15 +381,24 @@ def _load_glossary(path: Path, problems: list[Problem]) -> tuple[list[GlossaryEn
     return entries, sources
 
 
-def check_curriculum(root: Path = DEFAULT_CONTENT_DIR) -> tuple[Curriculum, list[Problem]]:
-    """Read everything under `root`; return what loaded cleanly and every problem found."""
+def check_curriculum(
+    root: Path = DEFAULT_CONTENT_DIR, terms_file: Path | None = DEFAULT_TERMS_FILE
+) -> tuple[Curriculum, list[Problem]]:
+    """Read everything under `root`; return what loaded cleanly and every problem found.
+
+    `terms_file` lists the jargon each lesson must explain at first use (None: no such check).
+    """
     problems: list[Problem] = []
     if not root.is_dir():
         return Curriculum(topics=[]), [Problem(root, 0, "the content folder does not exist")]
+    terms: list[Term] = []
+    if terms_file is not None:
+        terms, findings = load_terms(terms_file)
+        problems += [Problem(terms_file, finding.line, finding.message) for finding in findings]
     topics = [
         topic
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-        if (topic := _load_topic(folder, problems)) is not None
+        if (topic := _load_topic(folder, terms, problems)) is not None
     ]
     glossary: list[GlossaryEntry] = []
     glossary_sources: list[Source] = []
@@ -352,9 +429,11 @@ def check_curriculum(root: Path = DEFAULT_CONTENT_DIR) -> tuple[Curriculum, list
     return curriculum, sorted(set(problems))
 
 
-def load_curriculum(root: Path = DEFAULT_CONTENT_DIR) -> Curriculum:
+def load_curriculum(
+    root: Path = DEFAULT_CONTENT_DIR, terms_file: Path | None = DEFAULT_TERMS_FILE
+) -> Curriculum:
     """Load the curriculum, refusing content with any problem."""
-    curriculum, problems = check_curriculum(root)
+    curriculum, problems = check_curriculum(root, terms_file)
     if problems:
         raise ContentError(problems)
     if not curriculum.lessons:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, field_validator
 
 from quizzes.models import Quiz
 
-MAX_CARD_CHARS = 500
+# about one screen in large font on a phone; headings, media and asks lines are not counted
+MAX_CARD_CHARS = 450
+MAX_ASK_CHARS = 150
 MIN_CARDS = 3
 MAX_CARDS = 6
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -25,7 +28,11 @@ class Source(BaseModel):
 
 
 class Card(BaseModel):
-    """One screen of a lesson: a heading and up to 500 characters, with optional image/audio."""
+    """One screen of a lesson: a heading and up to 450 characters, with optional image/audio.
+
+    `asks` holds the questions this card alone answers, as learners type them (`asks:` lines in the
+    file); they are not part of `text` and are never shown as the card.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -35,6 +42,7 @@ class Card(BaseModel):
     image: str | None = None
     image_alt: str | None = None
     audio: str | None = None
+    asks: tuple[str, ...] = ()
     line: int = 0
 
 
@@ -51,8 +59,16 @@ class LessonMeta(BaseModel):
     minutes: int = Field(ge=1, le=60)
     core: bool
     summary: str | None = Field(default=None, max_length=200)
+    reviewed: date | None = None  # when an editor last checked the lesson against its sources
     sources: list[Source] = Field(min_length=1)
     quiz: Quiz
+
+    @field_validator("reviewed")
+    @classmethod
+    def _not_in_the_future(cls, value: date | None) -> date | None:
+        if value is not None and value > date.today():
+            raise ValueError(f"the date {value.isoformat()} is in the future")
+        return value
 
 
 class Lesson(LessonMeta):
@@ -88,12 +104,13 @@ class Topic(TopicMeta):
 
 
 class GlossaryEntry(BaseModel):
-    """One term explained in plain words."""
+    """One term explained in plain words; `asks` as on a card (`asks:` lines under the entry)."""
 
     model_config = ConfigDict(frozen=True)
 
     term: str
     text: str
+    asks: tuple[str, ...] = ()
     line: int = 0
 
 

@@ -12,6 +12,16 @@ from bot.messages import Button
 from bot.screens.base import Conversation, Screens
 from lessons.models import Curriculum
 
+LIST_CHARS = 520  # a list longer than this is sent as two messages
+SHORT_TITLE = 42  # a card's header names its lesson in at most this many characters (phones are narrow)
+
+
+def short(title: str, limit: int = SHORT_TITLE) -> str:
+    """The title, cut at a word with "…" when longer than `limit`."""
+    if len(title) <= limit:
+        return title
+    return title[: limit - 1].rsplit(" ", 1)[0].rstrip(":,;–-") + "…"
+
 
 class LessonScreen:
     """Choosing and reading lessons; resuming the one left open."""
@@ -47,10 +57,15 @@ class LessonScreen:
             mark = "✅ " if lesson.id in done else ("▶ " if lesson.id in started else "")
             star = " ⭐" if lesson.core else ""
             buttons.append(Button(f"{mark}{lesson.title}{star}", f"lesson:{lesson.id}"))
-        c.say(
-            texts.TOPIC_LESSONS.format(icon=topic.icon, title=topic.title, summary=topic.summary),
-            [*buttons, Button(texts.BTN_TOPICS, "learn"), Button(texts.BTN_MENU, "menu")],
-        )
+        buttons += [Button(texts.BTN_TOPICS, "learn"), Button(texts.BTN_MENU, "menu")]
+        header = texts.TOPIC_LESSONS.format(icon=topic.icon, title=topic.title, summary=topic.summary)
+        # a long list goes out as two messages (numbered on): each fits a phone screen
+        if len(header) + sum(len(b.label) + 4 for b in buttons) > LIST_CHARS:
+            half = (len(buttons) + 1) // 2
+            c.say(header, buttons[:half])
+            c.say(texts.LIST_MORE, buttons[half:])
+        else:
+            c.say(header, buttons)
 
     async def open(self, c: Conversation, lesson_id: str) -> None:
         lesson = self.curriculum.lesson(lesson_id)
@@ -95,7 +110,11 @@ class LessonScreen:
         ]
         c.say(
             texts.CARD.format(
-                lesson=lesson.title, number=number, total=len(lesson.cards), title=card.title, text=card.text
+                lesson=short(lesson.title),
+                number=number,
+                total=len(lesson.cards),
+                title=card.title,
+                text=card.text,
             ),
             buttons,
             replaces=replaces,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from lessons.loader import ContentError, check_curriculum, load_curriculum
-from tests.conftest import FIXTURE_CURRICULUM
+
+FIXTURE_CURRICULUM = Path(__file__).parent.parent / "data" / "curriculum"
 
 
 @pytest.fixture
@@ -37,12 +39,129 @@ def test_the_fixture_curriculum_is_clean(content: Path) -> None:
     assert curriculum.glossary[0].term == "OTP"
 
 
-def test_card_over_500_characters(content: Path) -> None:
+def card_line(lesson: Path, heading: str) -> int:
+    return lesson.read_text(encoding="utf-8").splitlines().index(heading) + 1
+
+
+def test_card_over_450_characters(content: Path) -> None:
     lesson = content / "an-toan" / "02-link.md"
-    edit(lesson, "Tin nhắn báo trúng thưởng thường là lừa đảo.", "Chữ " * 130)
-    found = problems(content)
-    line = lesson.read_text(encoding="utf-8").splitlines().index("## Trúng thưởng bất ngờ") + 1
-    assert found == [f"{lesson}:{line}: card 2: 519 characters, more than 500"]
+    edit(lesson, "Tin nhắn báo trúng thưởng thường là lừa đảo.", "Chữ " * 112 + "chữ.")  # 452 characters
+    line = card_line(lesson, "## Trúng thưởng bất ngờ")
+    assert problems(content) == [f"{lesson}:{line}: card 2: 452 characters, more than 450"]
+
+
+def test_a_card_of_exactly_450_characters_with_asks_and_media_lines_is_fine(content: Path) -> None:
+    # the limit counts what the learner reads: not the heading, an audio line or the asks lines
+    lesson = content / "an-toan" / "02-link.md"
+    (content / "an-toan" / "audio").mkdir()
+    (content / "an-toan" / "audio" / "the.ogg").write_bytes(b"OggS")
+    text = "Chữ " * 110 + "chữ ở tin."
+    assert len(text) == 450
+    asks = "".join(f"asks: câu hỏi số {n} về tin nhắn trúng thưởng có thật không\n" for n in range(5))
+    edit(
+        lesson,
+        "Tin nhắn báo trúng thưởng thường là lừa đảo.\n",
+        f"audio: audio/the.ogg\n{text}\n{asks}",
+    )
+    curriculum, found = check_curriculum(content)
+    assert found == []
+    card = curriculum.lessons[-1].cards[1]
+    assert (card.text, card.audio, len(card.asks)) == (text, "audio/the.ogg", 5)
+
+
+def test_asks_lines_are_questions_of_the_card_not_its_text(content: Path) -> None:
+    lesson = content / "an-toan" / "02-link.md"
+    edit(
+        lesson,
+        "Tin nhắn báo trúng thưởng thường là lừa đảo.\n",
+        "asks: tin nhan bao trung thuong co that ko\n"
+        "Tin nhắn báo trúng thưởng thường là lừa đảo.\n"
+        "asks:   được báo   trúng thưởng  xe máy   là thật hả  \n",
+    )
+    curriculum = load_curriculum(content)
+    lesson_ = curriculum.lesson("an-toan-link")
+    assert lesson_ is not None
+    card = lesson_.cards[1]
+    assert card.text == "Tin nhắn báo trúng thưởng thường là lừa đảo."
+    assert card.asks == ("tin nhan bao trung thuong co that ko", "được báo trúng thưởng xe máy là thật hả")
+    assert lesson_.cards[0].asks == ()
+
+
+def test_an_empty_asks_line_is_rejected(content: Path) -> None:
+    lesson = content / "an-toan" / "02-link.md"
+    edit(
+        lesson,
+        "Tin nhắn báo trúng thưởng thường là lừa đảo.\n",
+        "Tin nhắn báo trúng thưởng thường là lừa đảo.\nasks:  \n",
+    )
+    line = card_line(lesson, "asks:  ")
+    assert problems(content) == [f"{lesson}:{line}: card 2: the 'asks:' line is empty"]
+
+
+def test_an_asks_entry_over_150_characters_is_rejected(content: Path) -> None:
+    lesson = content / "an-toan" / "02-link.md"
+    question = "co phai lua dao khong " * 7  # 154 characters once stripped
+    edit(
+        lesson,
+        "Tin nhắn báo trúng thưởng thường là lừa đảo.\n",
+        f"Tin nhắn báo trúng thưởng thường là lừa đảo.\nasks: {question}\n",
+    )
+    line = card_line(lesson, f"asks: {question}")
+    assert problems(content) == [f"{lesson}:{line}: card 2: asks entry of 153 characters, more than 150"]
+
+
+def test_an_asks_entry_repeated_in_the_lesson_is_rejected_even_written_differently(content: Path) -> None:
+    # the same question typed with or without diacritics, in another case or spacing, is one question
+    lesson = content / "an-toan" / "02-link.md"
+    edit(lesson, "dẫn tới trang giả.\n", "dẫn tới trang giả.\nasks: Bấm vào link lạ có sao không\n")
+    edit(lesson, "Đại sứ số.\n", "Đại sứ số.\nasks: bam vao  LINK la co sao khong\n")
+    first = card_line(lesson, "asks: Bấm vào link lạ có sao không")
+    second = card_line(lesson, "asks: bam vao  LINK la co sao khong")
+    assert problems(content) == [
+        f"{lesson}:{second}: card 3: the asks entry 'bam vao LINK la co sao khong' repeats line {first}"
+    ]
+
+
+def test_the_same_question_in_two_lessons_is_allowed(content: Path) -> None:
+    for lesson in (content / "an-toan" / "02-link.md", content / "dien-thoai" / "01-wifi.md"):
+        text = lesson.read_text(encoding="utf-8").rstrip("\n")
+        lesson.write_text(text + "\nasks: hoi ai bay gio\n", encoding="utf-8")
+    assert problems(content) == []
+
+
+def test_glossary_entries_take_asks_lines_checked_the_same_way(content: Path) -> None:
+    glossary = content / "glossary.md"
+    edit(glossary, "xác nhận giao dịch.\n", "xác nhận giao dịch.\nasks: otp la gi\nasks: OTP là gì?\n")
+    curriculum, found = check_curriculum(content)
+    line = card_line(glossary, "asks: OTP là gì?")
+    assert [str(p) for p in found] == [
+        f"{glossary}:{line}: card 1: the asks entry 'OTP là gì?' repeats line {line - 1}"
+    ]
+    edit(glossary, "asks: OTP là gì?\n", "asks: mã OTP dùng làm gì\n")
+    curriculum = load_curriculum(content)
+    assert curriculum.glossary[0].asks == ("otp la gi", "mã OTP dùng làm gì")
+    assert curriculum.glossary[0].text == "Mã số dùng một lần mà ngân hàng gửi để xác nhận giao dịch."
+
+
+def test_reviewed_is_an_optional_date(content: Path) -> None:
+    curriculum = load_curriculum(content)
+    reviewed = {lesson.id: lesson.reviewed for lesson in curriculum.lessons}
+    assert reviewed == {"dien-thoai-wifi": None, "an-toan-otp": date(2026, 1, 15), "an-toan-link": None}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2026-02-30", "reviewed: Input should be a valid date"),
+        ("hôm qua", "reviewed: Input should be a valid date"),
+        ((date.today() + timedelta(days=1)).isoformat(), "is in the future"),
+    ],
+)
+def test_reviewed_must_be_a_real_date_not_in_the_future(content: Path, value: str, reason: str) -> None:
+    lesson = content / "an-toan" / "01-otp.md"
+    edit(lesson, "reviewed: 2026-01-15", f"reviewed: {value}")
+    [found] = problems(content)
+    assert found.startswith(f"{lesson}:9: reviewed: ") and reason in found
 
 
 def test_correct_option_out_of_range(content: Path) -> None:
@@ -142,3 +261,24 @@ def test_load_refuses_content_with_problems(content: Path) -> None:
     with pytest.raises(ContentError) as error:
         load_curriculum(content)
     assert "card 9 does not exist" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("asks", "reason"),
+    [
+        ("asks:\n", "card 1: the 'asks:' line is empty"),
+        ("asks: wi-fi la gi\nasks: Wi-Fi là gì?\n", "card 1: the asks entry 'Wi-Fi là gì?' repeats line"),
+    ],
+)
+def test_lessons_check_rejects_an_empty_or_repeated_asks_entry(content: Path, asks: str, reason: str) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    lesson = content / "dien-thoai" / "01-wifi.md"
+    edit(lesson, "không tốn dung lượng 4G.\n", f"không tốn dung lượng 4G.\n{asks}")
+    line = lesson.read_text(encoding="utf-8").splitlines().index(asks.splitlines()[-1]) + 1
+    result = CliRunner().invoke(app, ["lessons", "check", "--content", str(content)])
+    assert result.exit_code == 1
+    assert f"{lesson}:{line}: {reason}" in result.output
+    assert "1 problem(s) found." in result.output
