@@ -53,10 +53,6 @@ class MenuScreen:
         """Greeting, thanks, acknowledgement or goodbye: a kind word, and the way on."""
         if kind == "greeting":
             opened = self.open_lesson(c)
-            if c.step in {"card", "quiz"}:
-                c.say(texts.HELLO_REPLY)
-                await self.screens.lesson.resume(c)
-                return
             text = texts.HELLO_BACK.format(name=c.learner.name)
             if opened is not None:
                 text += "\n" + texts.HELLO_OPEN.format(title=opened.title)
