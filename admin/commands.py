@@ -1,4 +1,5 @@
-"""What `hocvuso admin create`, `hocvuso mentors invite` and `hocvuso report` do (bot/cli.py wires them)."""
+"""What `hocvuso admin create|unlock|disable|enable|reset-password`, `hocvuso mentors invite`,
+`hocvuso report` and `hocvuso kb export|import` do (bot/cli.py wires them)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from admin import store
-from admin.reports import build_report, to_csv, to_xlsx
+from admin.reports import build_report, parse_period, to_csv, to_xlsx
 from bot.settings import Settings
+from data import knowledge as kb
 from data.commune import Commune, CommuneConfig, load_commune_config
 from data.db import AsyncSession, create_engine, migrate, session_factory
-from data.stats import Period
 from lessons.loader import load_curriculum
 
 
@@ -59,6 +60,29 @@ async def create_admin(
     return f"{user.username} ({'super-admin' if user.is_super else f'admin of {user.commune_id}'})"
 
 
+async def account_action(settings: Settings, action: str, username: str, password: str = "") -> str:
+    """unlock | disable | enable | reset-password one dashboard account; returns what was done.
+    A running dashboard sees the change at the account's next request (sessions live in the database)."""
+    now = datetime.now(UTC)
+    async with transaction(settings) as session:
+        try:
+            if action == "unlock":
+                user = await store.unlock(session, username, now)
+                return f"{user.username}: failed logins so far no longer lock the account"
+            if action == "disable":
+                ended = await store.disable(session, username, now)
+                return f"{store.normal_username(username)}: disabled; {ended} session(s) ended"
+            if action == "enable":
+                user = await store.enable(session, username, now)
+                return f"{user.username}: enabled"
+            if action == "reset-password":
+                ended = await store.reset_password(session, username, password, now)
+                return f"{store.normal_username(username)}: new password set; {ended} session(s) ended"
+        except store.AccountError as error:
+            raise CommandError(str(error)) from None
+    raise CommandError(f"unknown action {action!r}")
+
+
 async def invite(settings: Settings, commune_id: str | None, count: int) -> list[str]:
     commune = pick_commune(load_commune_config(settings.commune_file), commune_id)
     async with transaction(settings) as session:
@@ -69,7 +93,7 @@ async def report(
     settings: Settings, period_text: str, fmt: str, commune_id: str | None, output: Path | None
 ) -> Path:
     try:
-        period = Period.parse(period_text)
+        period = parse_period(period_text)
     except ValueError as error:
         raise CommandError(str(error)) from None
     if fmt not in {"xlsx", "csv"}:
@@ -84,3 +108,31 @@ async def report(
     else:
         await asyncio.to_thread(path.write_text, to_csv(built), encoding="utf-8")
     return path
+
+
+async def kb_export(settings: Settings, commune_id: str | None, path: Path) -> int:
+    """Write the commune's knowledge base (every status) to a YAML file; returns how many entries."""
+    commune = pick_commune(load_commune_config(settings.commune_file), commune_id)
+    async with transaction(settings) as session:
+        rows = await kb.entries(session, commune.id)
+    text = kb.export_yaml(commune.id, rows, datetime.now(UTC))
+    await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+    return len(rows)
+
+
+async def kb_import(settings: Settings, commune_id: str | None, path: Path, approve: bool) -> kb.ImportResult:
+    """Create or update the commune's entries from a YAML file, all or nothing; drafts unless `approve`.
+    A running assistant picks the change up within seconds (`retrieval.knowledge`)."""
+    commune = pick_commune(load_commune_config(settings.commune_file), commune_id)
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    lessons = {lesson.id for lesson in load_curriculum(settings.content_dir).lessons}
+    try:
+        async with transaction(settings) as session:
+            return await kb.import_yaml(
+                session, commune.id, text, by="cli", now=datetime.now(UTC), approve=approve, lessons=lessons
+            )
+    except kb.EntryError as error:
+        raise CommandError(f"{path}: {error}; nothing was imported") from None

@@ -4,6 +4,10 @@ The campaign's plans ask communes to report each quarter (before the 10th of the
 and each year. "Registered" and "finished the core curriculum" are counted up to the end of the period
 (cumulative, as the targets are shares of all adults); completions, quiz attempts and pushes are those
 made within the period.
+
+Names people typed (mentors', villages', the commune's) go into the files as text, never as formulas:
+a cell that starts with = + - @ or a tab or carriage return is written with a leading apostrophe in
+the CSV and as a string cell with Excel's "quote prefix" in the XLSX (OWASP's advice on CSV injection).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -23,6 +28,26 @@ from data import stats
 from data.commune import Commune
 from data.stats import VIETNAM, MentorRow, Period, VillageRow, utc
 from lessons.models import Curriculum
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def parse_period(text: str) -> Period:
+    """`Period.parse` limited to years a report can be about (year 0001 or 9999 is a ValueError)."""
+    text = text.strip()[:20]
+    year = text[:4]
+    # checked before the dates are built: year 1 in Vietnam's time zone is before datetime.min in UTC
+    if not (year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR):
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return Period.parse(text)
+
+
+def as_text(value: object) -> object:
+    """A string a spreadsheet would read as a formula gets a leading apostrophe; anything else as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -186,6 +211,17 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 
 
+def _text_cell(sheet: Worksheet, row: int, column: int, text: str) -> Cell:
+    """A cell holding `text` as a string, whatever it starts with: openpyxl would store a value starting
+    with "=" as a formula; the string type and Excel's quote prefix keep it text, also when edited."""
+    cell = sheet.cell(row=row, column=column)
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    return cell
+
+
 def _sheet(
     sheet: Worksheet,
     report: Report,
@@ -196,9 +232,7 @@ def _sheet(
     total_row: bool = False,
 ) -> None:
     for number, line in enumerate([*_heading(report), title], 1):
-        sheet.cell(row=number, column=1, value=line).font = Font(
-            bold=number in {1, 4}, size=13 if number == 1 else 11
-        )
+        _text_cell(sheet, number, 1, line).font = Font(bold=number in {1, 4}, size=13 if number == 1 else 11)
     header_row = 6
     for column, name in enumerate(header, 1):
         cell = sheet.cell(row=header_row, column=column, value=name)
@@ -210,7 +244,10 @@ def _sheet(
     for offset, row in enumerate(rows, 1):
         last = total_row and offset == len(rows)
         for column, (value, number_format) in enumerate(zip(row, formats, strict=True), 1):
-            cell = sheet.cell(row=header_row + offset, column=column, value=value)
+            if isinstance(value, str):
+                cell = _text_cell(sheet, header_row + offset, column, value)
+            else:
+                cell = sheet.cell(row=header_row + offset, column=column, value=value)
             cell.border = _BORDER
             if number_format:
                 cell.number_format = number_format
@@ -273,7 +310,7 @@ def to_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for line in _heading(report):
-        writer.writerow([line])
+        writer.writerow([as_text(line)])
     for title, header, rows in (
         ("Kết quả theo thôn / tổ dân phố", VILLAGE_HEADER, village_rows(report)),
         ("Kết quả theo chủ đề", TOPIC_HEADER, topic_rows(report)),
@@ -283,6 +320,6 @@ def to_csv(report: Report) -> str:
         writer.writerow([title])
         writer.writerow(header)
         for row in rows:
-            writer.writerow([round(v, 4) if isinstance(v, float) else v for v in row])
+            writer.writerow([round(v, 4) if isinstance(v, float) else as_text(v) for v in row])
     # a byte order mark so spreadsheet programs open the Vietnamese text as UTF-8
     return "\ufeff" + buffer.getvalue()

@@ -1,38 +1,81 @@
-"""Dashboard accounts, login lock-out, mentor invites, announcements and the question queue's writes.
+"""Dashboard accounts and sessions, login lock-outs, mentor invites, announcements and the question
+queue's writes (one question, or a group of near-duplicates answered once).
 
 Functions take the session of the caller's transaction and never commit (the caller's unit of work does).
-Passwords are hashed with argon2id; after `MAX_FAILURES` failed logins within `LOCKOUT` an account is
-locked for the rest of that window, even for the right password, so guessing cannot go on.
+Passwords are hashed with argon2id; checking one is the caller's job, off the event loop
+(`admin.security.PasswordChecks` runs `verify_password`). What happens before a password is checked is
+decided here from the recorded attempts (`before_login`): failures of a username from one address lock
+that address out for that username; failures from everywhere lock the account for addresses it never
+logged in from. Refused attempts are not recorded, so trying while locked never prolongs a lock.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.security import LoginPolicy
 from bot import texts
 from bot.messages import Button, Reply
 from bot.outbox import reply_to_json
 from data import outbox
-from data.models import AdminUser, Broadcast, Learner, LoginAttempt, MentorInvite, UnansweredQuestion
+from data.models import (
+    AdminSession,
+    AdminUser,
+    Broadcast,
+    Learner,
+    LoginAttempt,
+    MentorInvite,
+    UnansweredQuestion,
+)
 from data.repository import new_code
 from data.stats import utc
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 10
+KNOWN_ADDRESS = timedelta(days=90)  # an address the account logged in from within this is "known"
 _hasher = PasswordHasher()
 # verified against when the username does not exist, so a login takes as long either way
-_DUMMY_HASH = _hasher.hash("not a real password, only for equal timing")
+DUMMY_HASH = _hasher.hash("not a real password, only for equal timing")
 
 
 class AccountError(ValueError):
-    """An account cannot be created as asked (the message says why)."""
+    """An account cannot be created or changed as asked (the message says why)."""
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash (about 50 ms of CPU: not in the event loop)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the hash (blocking; see `admin.security.PasswordChecks`)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def normal_username(username: str) -> str:
+    return username.strip().lower()[:60]
 
 
 async def create_admin(
@@ -42,13 +85,12 @@ async def create_admin(
     username = username.strip().lower()
     if not username or len(username) > 60 or not username.replace(".", "").replace("_", "").isalnum():
         raise AccountError("username: letters, digits, '.' and '_' only, at most 60")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+    _check_password(password)
     if await session.scalar(select(func.count()).where(AdminUser.username == username)):
         raise AccountError(f"username {username!r} is taken")
     user = AdminUser(
         username=username,
-        password_hash=_hasher.hash(password),
+        password_hash=hash_password(password),
         commune_id=commune_id,
         is_super=commune_id is None,
         created_at=now,
@@ -58,41 +100,182 @@ async def create_admin(
     return user
 
 
+# --- logging in ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class LoginResult:
-    """The outcome of a login: the user, or why not."""
+class LoginCheck:
+    """What is known before a password is checked: the account (None when there is no such enabled
+    account; the caller still checks the password against `DUMMY_HASH`), and whether it is refused."""
 
     user: AdminUser | None
-    locked: bool = False
+    retry_after: int = 0  # seconds; > 0: refused without checking the password
+
+    @property
+    def password_hash(self) -> str:
+        return self.user.password_hash if self.user is not None else DUMMY_HASH
 
 
-async def authenticate(
-    session: AsyncSession, username: str, password: str, ip: str, now: datetime
-) -> LoginResult:
-    """Check a password, record the attempt, and refuse while the account is locked out."""
-    username = username.strip().lower()[:60]
-    failures = await session.scalar(
-        select(func.count()).where(
-            LoginAttempt.username == username,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.at >= utc(now) - LOCKOUT,
+async def _failures(
+    session: AsyncSession, username: str, since: datetime, address: str | None, limit: int
+) -> list[datetime]:
+    """The most recent failed logins of a username since a moment (from one address, or all), newest
+    first, at most `limit`."""
+    query = select(LoginAttempt.at).where(
+        LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at >= since
+    )
+    if address is not None:
+        query = query.where(LoginAttempt.ip == address)
+    rows = await session.scalars(query.order_by(LoginAttempt.at.desc()).limit(limit))
+    return [utc(at) for at in rows.all()]
+
+
+def _wait(failures: list[datetime], limit: int, window: timedelta, now: datetime) -> int:
+    """Seconds until fewer than `limit` of these failures are within the window (0: not locked)."""
+    if len(failures) < limit:
+        return 0
+    return max(1, math.ceil((failures[limit - 1] + window - utc(now)).total_seconds()))
+
+
+async def before_login(
+    session: AsyncSession, username: str, address: str, now: datetime, policy: LoginPolicy
+) -> LoginCheck:
+    """Read the account and decide whether this address may try a password for it now."""
+    username = normal_username(username)
+    user = await session.scalar(select(AdminUser).where(AdminUser.username == username))
+    if user is not None and user.disabled_at is not None:
+        user = None  # checked against the dummy hash, answered as a wrong password
+    since = utc(now) - policy.window
+    if user is not None and user.unlocked_at is not None:
+        since = max(since, utc(user.unlocked_at))
+    here = await _failures(session, username, since, address, policy.failures_per_address)
+    wait = _wait(here, policy.failures_per_address, policy.window, now)
+    if not wait:
+        everywhere = await _failures(session, username, since, None, policy.failures_per_account)
+        wait = _wait(everywhere, policy.failures_per_account, policy.window, now)
+        if wait and await _known_address(session, username, address, now):
+            wait = 0
+    return LoginCheck(user, wait)
+
+
+async def _known_address(session: AsyncSession, username: str, address: str, now: datetime) -> bool:
+    return bool(
+        await session.scalar(
+            select(func.count()).where(
+                LoginAttempt.username == username,
+                LoginAttempt.ip == address,
+                LoginAttempt.success.is_(True),
+                LoginAttempt.at >= utc(now) - KNOWN_ADDRESS,
+            )
         )
     )
-    if (failures or 0) >= MAX_FAILURES:
-        session.add(LoginAttempt(username=username, ip=ip[:60], at=now, success=False))
-        return LoginResult(None, locked=True)
-    user = await session.scalar(select(AdminUser).where(AdminUser.username == username))
-    try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
-    session.add(LoginAttempt(username=username, ip=ip[:60], at=now, success=ok))
-    if not ok or user is None:
-        return LoginResult(None, locked=(failures or 0) + 1 >= MAX_FAILURES)
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.last_login_at = now
-    return LoginResult(user)
+
+
+async def record_login(
+    session: AsyncSession, username: str, address: str, now: datetime, user: AdminUser | None, ok: bool
+) -> None:
+    """Record a checked password (refused attempts are never recorded: they cannot extend a lock)."""
+    session.add(LoginAttempt(username=normal_username(username), ip=address[:60], at=now, success=ok))
+    if ok and user is not None:
+        await session.execute(update(AdminUser).where(AdminUser.id == user.id).values(last_login_at=now))
+
+
+async def set_hash(session: AsyncSession, user_id: int, password_hash: str) -> None:
+    """Store a fresh hash of the same password (argon2's parameters changed since it was made)."""
+    await session.execute(
+        update(AdminUser).where(AdminUser.id == user_id).values(password_hash=password_hash)
+    )
+
+
+# --- sessions --------------------------------------------------------------------------------------
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def open_session(session: AsyncSession, user: AdminUser, now: datetime, hours: int) -> str:
+    """A new session for the user; returns the token for the cookie (only its hash is stored)."""
+    await session.execute(delete(AdminSession).where(AdminSession.expires_at < utc(now) - timedelta(days=1)))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AdminSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=utc(now) + timedelta(hours=hours),
+        )
+    )
+    return token
+
+
+async def session_user(session: AsyncSession, token: str, now: datetime) -> AdminUser | None:
+    """The account of a live session: not revoked, not expired, account not disabled."""
+    if not token or len(token) > 100:
+        return None
+    return await session.scalar(
+        select(AdminUser)
+        .join(AdminSession, AdminSession.user_id == AdminUser.id)
+        .where(
+            AdminSession.token_hash == token_hash(token),
+            AdminSession.revoked_at.is_(None),
+            AdminSession.expires_at > utc(now),
+            AdminUser.disabled_at.is_(None),
+        )
+    )
+
+
+async def revoke_session(session: AsyncSession, token: str, now: datetime) -> None:
+    await session.execute(
+        update(AdminSession)
+        .where(AdminSession.token_hash == token_hash(token), AdminSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_all(session: AsyncSession, user_id: int, now: datetime) -> int:
+    """End every session of an account still open; returns how many."""
+    result = await session.execute(
+        update(AdminSession)
+        .where(AdminSession.user_id == user_id, AdminSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+# --- `hocvuso admin unlock | disable | enable | reset-password` ------------------------------------
+async def account(session: AsyncSession, username: str) -> AdminUser:
+    user = await session.scalar(select(AdminUser).where(AdminUser.username == normal_username(username)))
+    if user is None:
+        raise AccountError(f"no dashboard account {normal_username(username)!r}")
+    return user
+
+
+async def unlock(session: AsyncSession, username: str, now: datetime) -> AdminUser:
+    """Failed logins so far no longer lock the account, from any address."""
+    user = await account(session, username)
+    user.unlocked_at = now
+    return user
+
+
+async def disable(session: AsyncSession, username: str, now: datetime) -> int:
+    """No more logins; every session ends now. Returns how many sessions were ended."""
+    user = await account(session, username)
+    user.disabled_at = now
+    return await revoke_all(session, user.id, now)
+
+
+async def enable(session: AsyncSession, username: str, now: datetime) -> AdminUser:
+    user = await account(session, username)
+    user.disabled_at = None
+    user.unlocked_at = now
+    return user
+
+
+async def reset_password(session: AsyncSession, username: str, password: str, now: datetime) -> int:
+    """A new password; every session of the account ends and its locks are lifted. Returns how many
+    sessions were ended."""
+    _check_password(password)
+    user = await account(session, username)
+    user.password_hash = hash_password(password)
+    user.unlocked_at = now
+    return await revoke_all(session, user.id, now)
 
 
 async def issue_invites(
@@ -128,9 +311,21 @@ async def audience(session: AsyncSession, commune_id: str, village_id: str | Non
 
 
 async def announce(
-    session: AsyncSession, commune_id: str, village_id: str | None, text: str, admin: str, now: datetime
+    session: AsyncSession,
+    commune_id: str,
+    village_id: str | None,
+    text: str,
+    admin: str,
+    now: datetime,
+    confirm_token: str | None = None,
 ) -> Broadcast:
-    """Queue an announcement to every learner of the commune or village."""
+    """Queue an announcement to every learner of the commune or village. With a `confirm_token` (one per
+    preview), a second call with the same token returns the first announcement and sends nothing; two
+    at the same moment cannot both insert (the token is unique), and the caller retries the lookup."""
+    if confirm_token is not None:
+        sent = await announcement_by_token(session, commune_id, confirm_token)
+        if sent is not None:
+            return sent
     broadcast = Broadcast(
         kind="announcement",
         commune_id=commune_id,
@@ -138,12 +333,45 @@ async def announce(
         admin_username=admin,
         text=text,
         created_at=now,
+        confirm_token=confirm_token,
     )
     reply = Reply(f"📢 {text}", (Button(texts.BTN_MENU, "menu"),))
     await outbox.enqueue(
         session, broadcast, await audience(session, commune_id, village_id), reply_to_json(reply), now
     )
     return broadcast
+
+
+async def announcement_by_token(session: AsyncSession, commune_id: str, token: str) -> Broadcast | None:
+    return await session.scalar(
+        select(Broadcast).where(
+            Broadcast.confirm_token == token,
+            Broadcast.commune_id == commune_id,
+            Broadcast.kind == "announcement",
+        )
+    )
+
+
+async def open_questions_page(
+    session: AsyncSession, commune_id: str, page: int, size: int
+) -> tuple[list[tuple[UnansweredQuestion, Learner]], int]:
+    """One page of the commune's open questions, oldest first, and how many are open in all."""
+    where = (Learner.commune_id == commune_id, UnansweredQuestion.status == "open")
+    total = await session.scalar(
+        select(func.count())
+        .select_from(UnansweredQuestion)
+        .join(Learner, Learner.id == UnansweredQuestion.learner_id)
+        .where(*where)
+    )
+    rows = await session.execute(
+        select(UnansweredQuestion, Learner)
+        .join(Learner, Learner.id == UnansweredQuestion.learner_id)
+        .where(*where)
+        .order_by(UnansweredQuestion.asked_at, UnansweredQuestion.id)
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    return [(q, learner) for q, learner in rows], int(total or 0)
 
 
 async def question_in_commune(
@@ -172,3 +400,100 @@ def answer_reply(question: str, answer: str, commune_name: str) -> Reply:
         ),
         (Button(texts.BTN_MENU, "menu"),),
     )
+
+
+@dataclass(frozen=True)
+class GroupAnswer:
+    """What answering a group did: the questions this request answered (not those answered before, by
+    a double submit or another admin) and how many learners get a message."""
+
+    question_ids: tuple[int, ...]
+    recipients: int
+    broadcast_id: int | None
+
+
+async def _claim(
+    session: AsyncSession, commune_id: str, question_ids: Sequence[int], values: dict[str, Any]
+) -> list[tuple[UnansweredQuestion, Learner]]:
+    """Move the commune's still-open questions among `question_ids` out of "open", each by one
+    conditional UPDATE: of two requests answering the same question (a double click, two admins), only
+    the one whose UPDATE changed the row goes on to send. On PostgreSQL the second UPDATE waits for the
+    first to commit and then finds the question no longer open; SQLite takes one writer at a time."""
+    values = {**values, "answered_by": str(values["answered_by"])[:100]}
+    learners = select(Learner.id).where(Learner.commune_id == commune_id)
+    claimed: list[int] = []
+    for question_id in dict.fromkeys(question_ids):
+        result = await session.execute(
+            update(UnansweredQuestion)
+            .where(
+                UnansweredQuestion.id == question_id,
+                UnansweredQuestion.status == "open",
+                UnansweredQuestion.learner_id.in_(learners),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount:
+            claimed.append(question_id)
+    if not claimed:
+        return []
+    rows = await session.execute(
+        select(UnansweredQuestion, Learner)
+        .join(Learner, Learner.id == UnansweredQuestion.learner_id)
+        .where(UnansweredQuestion.id.in_(claimed))
+        .order_by(UnansweredQuestion.asked_at, UnansweredQuestion.id)
+        .execution_options(populate_existing=True)
+    )
+    return [(q, learner) for q, learner in rows]
+
+
+async def answer_group(
+    session: AsyncSession,
+    commune_id: str,
+    commune_name: str,
+    question_ids: Sequence[int],
+    answer: str,
+    admin: str,
+    now: datetime,
+) -> GroupAnswer:
+    """Answer several queued questions of the commune at once: each still-open one is marked answered
+    and each learner who asked gets the answer once, through the outbox, quoting what they asked (their
+    first question of the group). Questions already answered or of another commune are skipped, so a
+    second submit of the same form sends nothing."""
+    rows = await _claim(
+        session,
+        commune_id,
+        question_ids,
+        {"status": "answered", "answer_text": answer, "answered_at": now, "answered_by": f"admin:{admin}"},
+    )
+    if not rows:
+        return GroupAnswer((), 0, None)
+    broadcast = Broadcast(
+        kind="answer", commune_id=commune_id, admin_username=admin, text=answer, created_at=now
+    )
+    messages = [(learner, reply_to_json(answer_reply(q.text, answer, commune_name))) for q, learner in rows]
+    recipients = await outbox.enqueue_each(session, broadcast, messages, now)
+    return GroupAnswer(tuple(q.id for q, _ in rows), recipients, broadcast.id)
+
+
+async def mark_handled(
+    session: AsyncSession, commune_id: str, question_ids: Sequence[int], admin: str, now: datetime
+) -> tuple[int, ...]:
+    """Take the commune's still-open questions among these out of the queue without a message."""
+    rows = await _claim(
+        session,
+        commune_id,
+        question_ids,
+        {"status": "handled", "answered_at": now, "answered_by": f"admin:{admin}"},
+    )
+    return tuple(q.id for q, _ in rows)
+
+
+async def question_texts(session: AsyncSession, question_ids: Sequence[int]) -> list[str]:
+    """What was asked in these queued questions, oldest first."""
+    rows = await session.scalars(
+        select(UnansweredQuestion.text)
+        .where(UnansweredQuestion.id.in_(list(question_ids)))
+        .order_by(UnansweredQuestion.asked_at, UnansweredQuestion.id)
+    )
+    return list(rows.all())

@@ -1,58 +1,116 @@
 """The commune staff's web dashboard: a FastAPI router with server-rendered Jinja2 pages.
 
-Security, in one place:
-- passwords hashed with argon2 (`admin.store`); an account is locked for 15 minutes after 5 failures;
-- the session is a signed cookie (itsdangerous), HttpOnly, Secure, SameSite=Strict, valid 8 hours; it
-  carries a fragment of the password hash, so changing a password ends every session of the account;
-- every form carries a CSRF token bound to the session (the login form one bound to a cookie of its own);
+Security, in one place (README, "The dashboard's security model"):
+- passwords hashed with argon2 (`admin.store`), checked in two low-priority worker threads, never in the
+  event loop that answers learners, at most two at a time with a short queue (`admin.security`);
+- before a password is checked: each address gets `LoginPolicy.per_address` checks per 15 minutes
+  (then 429, answered after a pause); 5 wrong passwords for one username from one address lock that
+  address out for that username; 30 from everywhere lock the account for addresses it never logged in
+  from; attempts refused while locked are not recorded, so they never prolong a lock; unknown usernames
+  are checked against a dummy hash, so timing does not tell which exist; `hocvuso admin unlock` lifts
+  locks;
+- every login form carries a one-time token (15 minutes, once);
+- sessions live in the database (`admin_sessions`): the cookie is a random token (HttpOnly, Secure,
+  SameSite=Strict, 8 hours) whose hash is looked up on each request; logout, `hocvuso admin disable`
+  and `hocvuso admin reset-password` end them at once; nothing of the password hash leaves the server;
+- every form carries a CSRF token derived from the session; an announcement is sent once per preview
+  (its confirmation token is stored with it);
 - a commune admin reaches only their commune: another commune's pages are 403, another commune's
-  questions and announcements are 404 — the ids are looked up inside the admin's commune only;
+  questions, announcements and knowledge-base entries are 404 — the ids are looked up inside the
+  admin's commune only;
+- ids, periods and pages outside their range are 404 or 400, never 500; every error is a Vietnamese page
+  with a way back; every link and redirect is a path on this site (the Host header is never echoed);
 - no JavaScript: charts are SVG drawn by pygal on the server and shown as images; a strict
-  Content-Security-Policy forbids scripts on every page.
+  Content-Security-Policy and the other security headers are on every response, errors included.
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the route signatures at run time, and the
 # dependency alias `Auth` is local to `create_admin_router`, where string annotations cannot be resolved.
+import asyncio
+import hashlib
 import hmac
+import logging
+import math
 import secrets
+import traceback
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi import Path as InPath
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from jinja2 import pass_context
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin import store
 from admin.charts import villages_chart
-from admin.reports import build_report, to_csv, to_xlsx
+from admin.reports import build_report, parse_period, to_csv, to_xlsx
+from admin.security import (
+    SECURITY_HEADERS,
+    LoginPolicy,
+    OnceTokens,
+    PasswordChecks,
+    SecurityHeaders,
+    SlidingWindow,
+    Tarpit,
+    Verify,
+    address_key,
+)
 from bot.outbox import reply_to_json
 from bot.ports import Clock
+from data import knowledge as kb
 from data import outbox, stats
 from data.commune import Commune, CommuneConfig
-from data.models import AdminUser, Broadcast, Certificate
+from data.models import AdminUser, Broadcast, Certificate, KnowledgeEntry
 from data.repository import SqlStore
-from data.stats import VIETNAM, Period, utc
+from data.stats import VIETNAM, utc
 from lessons.models import Curriculum
+from retrieval.encoders import Encoder
+from retrieval.knowledge import KnowledgeBase, KnowledgeMatch, QuestionGrouper
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "hocvuso_admin"
 LOGIN_COOKIE = "hocvuso_login"
-SESSION_HOURS = 8
 MAX_ANNOUNCEMENT = 1000
 MAX_ANSWER = 1000
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
+MAX_ID = 2**63 - 1  # the largest id a database row can have; beyond it a path names nothing
+QUESTIONS_PER_PAGE = 50
+MAX_PAGE = 10_000
+CONFIRM_HOURS = 2  # an announcement's preview must be confirmed within this
+STATUS_OF: dict[str, kb.Status] = {"approve": "approved", "retire": "retired", "draft": "draft"}
+# what a person reads on an error page, by status
+ERROR_TITLES = {
+    400: "Yêu cầu không hợp lệ",
+    403: "Không được phép",
+    404: "Không tìm thấy",
+    405: "Không tìm thấy",
+    413: "Nội dung quá dài",
+    429: "Quá nhiều yêu cầu",
+    500: "Hệ thống gặp sự cố",
 }
+ERROR_TEXTS = {
+    400: "Dữ liệu gửi lên không đúng. Anh/chị quay lại trang trước, kiểm tra rồi thử lại.",
+    403: "Tài khoản này không được làm việc này, hoặc trang đã mở quá lâu. Anh/chị tải lại trang rồi thử.",
+    404: "Trang hoặc mục này không có (hoặc thuộc xã khác).",
+    405: "Trang hoặc mục này không có.",
+    413: "Nội dung gửi lên quá dài.",
+    429: "Anh/chị thử lại sau ít phút.",
+    500: "Có lỗi trong hệ thống; việc vừa làm có thể chưa xong. Anh/chị thử lại sau ít phút.",
+}
+
+PathId = Annotated[int, InPath(ge=1, le=MAX_ID)]
 
 
 @dataclass
@@ -66,22 +124,37 @@ class AdminContext:
     secret: str
     cookie_secure: bool = True
     stuck_days: int = 7
+    # the assistant's encoder: groups queued questions whose embeddings are very close (without it,
+    # only questions with the same words are grouped)
+    encoder: Encoder | None = None
+    # the assistant's knowledge base: told at once about changes made here, and suggests entries
+    knowledge: KnowledgeBase | None = None
+    login_policy: LoginPolicy = field(default_factory=LoginPolicy)
+    # checks a password against its hash (blocking; run in the password-check threads)
+    verify: Verify = store.verify_password
     templates: Jinja2Templates = field(init=False)
+    grouper: QuestionGrouper = field(init=False)
+    password_checks: PasswordChecks = field(init=False)
 
     def __post_init__(self) -> None:
         if len(self.secret) < 16:
             raise ValueError("the dashboard's secret must be at least 16 characters")
+        self.grouper = QuestionGrouper(self.encoder)
+        policy = self.login_policy
+        self.password_checks = PasswordChecks(self.verify, policy.checks_at_once, policy.checks_waiting)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["pct"] = lambda v: f"{v * 100:.1f}%"
         self.templates.env.filters["num"] = lambda v: f"{v:,}".replace(",", ".")
         self.templates.env.filters["local"] = lambda d: utc(d).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+        self.templates.env.globals["url_for"] = _template_path_for
 
 
 @dataclass(frozen=True)
 class Session:
-    """The logged-in admin and the CSRF token of their session."""
+    """The logged-in admin, their session's token and its CSRF token."""
 
     user: AdminUser
+    token: str
     csrf: str
 
     def commune_ids(self, communes: CommuneConfig) -> list[str]:
@@ -90,11 +163,87 @@ class Session:
         return [self.user.commune_id] if self.user.commune_id else []
 
 
+def path_for(request: Request, name: str, **params: Any) -> str:
+    """The path of a named route on this site: links and redirects never carry a host, so whatever
+    Host header a request came with is never echoed back."""
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return root + str(request.scope["router"].url_path_for(name, **{k: str(v) for k, v in params.items()}))
+
+
+@pass_context
+def _template_path_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    return path_for(context["request"], name, **params)
+
+
+def _error_route_class(ctx: AdminContext) -> type[APIRoute]:
+    """Routes whose errors, whatever raises them (a dependency, validation, the handler), become a
+    Vietnamese page with a way back and the security headers, instead of FastAPI's English JSON."""
+
+    def error_page(request: Request, status: int, detail: Any = None, headers: Any = None) -> Response:
+        if 300 <= status < 400:  # the way to the login page
+            response: Response = Response(status_code=status, headers=dict(headers or {}))
+        else:
+            # our own details are Vietnamese; FastAPI's defaults ("Not Found") are not shown
+            text = detail if isinstance(detail, str) and not detail.isascii() else None
+            response = ctx.templates.TemplateResponse(
+                request,
+                "error.html",
+                {
+                    "status": status,
+                    "title": ERROR_TITLES.get(status, ERROR_TITLES[400 if status < 500 else 500]),
+                    "text": text or ERROR_TEXTS.get(status, ERROR_TEXTS[400 if status < 500 else 500]),
+                },
+                status_code=status,
+                headers=dict(headers or {}),
+            )
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    class ErrorPages(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+            route = self.path
+
+            async def guarded(request: Request) -> Response:
+                try:
+                    response = await handler(request)
+                except HTTPException as error:
+                    return error_page(request, error.status_code, error.detail, error.headers)
+                except RequestValidationError as error:
+                    # a path naming nothing (an id beyond any row) is "not found"; a bad form or query 400
+                    in_path = any(e.get("loc", ("",))[0] == "path" for e in error.errors())
+                    return error_page(request, 404 if in_path else 400)
+                except Exception as error:
+                    # where, not what: an error's message can hold what someone typed
+                    log.error(
+                        "dashboard: %s on %s %s\n%s",
+                        type(error).__name__,
+                        request.method,
+                        route,
+                        "".join(traceback.format_tb(error.__traceback__)),
+                    )
+                    return error_page(request, 500)
+                for name, value in SECURITY_HEADERS.items():
+                    response.headers.setdefault(name, value)
+                return response
+
+            return guarded
+
+    return ErrorPages
+
+
 def create_admin_router(ctx: AdminContext) -> APIRouter:
-    """The dashboard's routes; mount with `include_router(router, prefix="/admin")`."""
-    router = APIRouter()
-    signer = URLSafeTimedSerializer(ctx.secret, salt="hocvuso-admin-session")
+    """The dashboard's routes; mount with `include_router(router, prefix="/admin")` (and the
+    `SecurityHeaders` middleware on the app, for responses that never reach these routes)."""
+    router = APIRouter(route_class=_error_route_class(ctx))
+    policy = ctx.login_policy
     login_signer = URLSafeTimedSerializer(ctx.secret, salt="hocvuso-admin-login")
+    confirm_signer = URLSafeTimedSerializer(ctx.secret, salt="hocvuso-admin-announcement")
+    csrf_key = hashlib.sha256(b"hocvuso-admin-csrf:" + ctx.secret.encode()).digest()
+    per_address = SlidingWindow(policy.per_address, policy.window)
+    forms_per_address = SlidingWindow(policy.forms_per_address, policy.window)
+    used_forms = OnceTokens(timedelta(minutes=policy.form_minutes))
+    tarpit = Tarpit(policy.tarpit_seconds, policy.tarpit_at_once)
 
     # --- helpers -----------------------------------------------------------------------------
     def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
@@ -110,34 +259,33 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
     def redirect(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
 
+    def csrf_for(token: str) -> str:
+        return hmac.new(csrf_key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
     async def current(request: Request) -> Session:
         token = request.cookies.get(SESSION_COOKIE, "")
-        try:
-            data = signer.loads(token, max_age=SESSION_HOURS * 3600) if token else None
-        except BadSignature:
-            data = None
         user = None
-        if isinstance(data, dict):
+        if token:
             async with ctx.sessions() as session:
-                user = await session.get(AdminUser, int(data.get("uid", 0)))
-            if user is not None and not hmac.compare_digest(str(data.get("v", "")), user.password_hash[-16:]):
-                user = None
-        if user is None or not isinstance(data, dict):
-            raise HTTPException(303, headers={"Location": str(request.url_for("login"))})
-        return Session(user=user, csrf=str(data["csrf"]))
+                user = await store.session_user(session, token, ctx.clock.now())
+        if user is None:
+            raise HTTPException(303, headers={"Location": path_for(request, "login")})
+        return Session(user=user, token=token, csrf=csrf_for(token))
 
     Auth = Annotated[Session, Depends(current)]
 
     def check_csrf(auth: Session, token: str) -> None:
         if not hmac.compare_digest(auth.csrf.encode(), token.encode()):
-            raise HTTPException(403, "CSRF token missing or wrong; reload the page and try again")
+            raise HTTPException(
+                403, "Trang đã mở quá lâu hoặc không hợp lệ. Anh/chị tải lại trang rồi thử lại."
+            )
 
     def commune_for(auth: Session, commune_id: str) -> Commune:
         commune = ctx.communes.commune(commune_id)
         if commune is None:
-            raise HTTPException(404, "no such commune")
+            raise HTTPException(404, "Không có xã / phường này.")
         if not auth.user.is_super and auth.user.commune_id != commune.id:
-            raise HTTPException(403, "this account sees only its own commune")
+            raise HTTPException(403, "Tài khoản này chỉ xem được xã / phường của mình.")
         return commune
 
     def base(auth: Session, commune: Commune | None, section: str) -> dict[str, Any]:
@@ -149,16 +297,45 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
             "section": section,
         }
 
+    def knowledge_changed() -> None:
+        if ctx.knowledge is not None:
+            ctx.knowledge.invalidate()  # the assistant in this process answers the change at once
+
+    def lesson_ids() -> set[str]:
+        return {lesson.id for lesson in ctx.curriculum.lessons}
+
     def core_ids() -> list[str]:
         return [lesson.id for lesson in ctx.curriculum.core_lessons]
 
+    def check_ids(ids: list[int]) -> list[int]:
+        if any(not 1 <= i <= MAX_ID for i in ids):
+            raise HTTPException(404, "Không có câu hỏi này trong xã.")
+        return ids
+
     # --- login -------------------------------------------------------------------------------
+    def login_page(request: Request, error: str | None, status: int = 200, retry_after: int = 0) -> Response:
+        """The login form with a fresh one-time token; a 429 page says when to try again, without a form."""
+        token = "" if status == 429 else secrets.token_urlsafe(24)
+        context = {"csrf": token, "error": error, "minutes": math.ceil(retry_after / 60)}
+        response = page(request, "login.html", context, status_code=status)
+        if token:
+            set_cookie(response, LOGIN_COOKIE, login_signer.dumps(token), policy.form_minutes * 60)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    async def refused(request: Request, reason: str, retry_after: int) -> Response:
+        """429, after a pause: a client that waits for answers is slowed to one try per pause."""
+        await tarpit.wait()
+        return login_page(request, reason, 429, retry_after)
+
     @router.get("/login", name="login")
     async def login_form(request: Request) -> Response:
-        token = secrets.token_urlsafe(24)
-        response = page(request, "login.html", {"csrf": token, "error": None})
-        set_cookie(response, LOGIN_COOKIE, login_signer.dumps(token), 3600)
-        return response
+        address = address_key(request.client.host if request.client else None)
+        wait = forms_per_address.hit(address, utc(ctx.clock.now()))
+        if wait:
+            return await refused(request, "throttled", wait)
+        return login_page(request, None)
 
     @router.post("/login", name="login_post")
     async def login(
@@ -167,35 +344,64 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         password: Annotated[str, Form(max_length=200)] = "",
         csrf: Annotated[str, Form(max_length=100)] = "",
     ) -> Response:
+        now = ctx.clock.now()
+        address = address_key(request.client.host if request.client else None)
+        # 1. this address's budget of tries, from memory: a flood costs no query and no hash
+        wait = per_address.hit(address, utc(now))
+        if wait:
+            return await refused(request, "throttled", wait)
+        # 2. the form's one-time token
         try:
-            expected = login_signer.loads(request.cookies.get(LOGIN_COOKIE, ""), max_age=3600)
+            expected = login_signer.loads(
+                request.cookies.get(LOGIN_COOKIE, ""), max_age=policy.form_minutes * 60
+            )
         except BadSignature:
             expected = None
-        if not isinstance(expected, str) or not hmac.compare_digest(expected.encode(), csrf.encode()):
-            raise HTTPException(403, "CSRF token missing or wrong; reload the login page")
-        ip = request.client.host if request.client else "?"
+        if (
+            not isinstance(expected, str)
+            or not hmac.compare_digest(expected.encode(), csrf.encode())
+            or not used_forms.use(expected, utc(now))
+        ):
+            return login_page(request, "expired", 403)
+        # 3. locks from recorded failures (this address for this username; the account for strangers)
+        async with ctx.sessions() as session:
+            check = await store.before_login(session, username, address, now, policy)
+        if check.retry_after:
+            return await refused(request, "locked", check.retry_after)
+        # 4. the password, off the event loop; unknown usernames against a dummy hash, in the same time
+        ok = await ctx.password_checks.check(check.password_hash, password)
+        if ok is None:  # too many checks waiting already
+            return await refused(request, "busy", 5)
+        ok = ok and check.user is not None
         async with ctx.sessions() as session, session.begin():
-            result = await store.authenticate(session, username, password, ip, ctx.clock.now())
-        if result.user is None:
-            error = "locked" if result.locked else "wrong"
-            token = secrets.token_urlsafe(24)
-            response = page(request, "login.html", {"csrf": token, "error": error}, status_code=401)
-            set_cookie(response, LOGIN_COOKIE, login_signer.dumps(token), 3600)
-            return response
-        payload = {
-            "uid": result.user.id,
-            "csrf": secrets.token_urlsafe(24),
-            "v": result.user.password_hash[-16:],
-        }
-        response = redirect(str(request.url_for("home")))
-        set_cookie(response, SESSION_COOKIE, signer.dumps(payload), SESSION_HOURS * 3600)
+            await store.record_login(session, username, address, now, check.user, ok)
+            token = (
+                await store.open_session(session, check.user, now, policy.session_hours)
+                if ok and check.user
+                else ""
+            )
+        if not token:
+            async with ctx.sessions() as session:
+                after = await store.before_login(session, username, address, now, policy)
+            return login_page(request, "locked" if after.retry_after else "wrong", 401)
+        assert check.user is not None
+        if store.needs_rehash(check.user.password_hash):
+            new_hash = await asyncio.to_thread(store.hash_password, password)
+            async with ctx.sessions() as session, session.begin():
+                await store.set_hash(session, check.user.id, new_hash)
+        response = redirect(path_for(request, "home"))
+        set_cookie(response, SESSION_COOKIE, token, policy.session_hours * 3600)
         response.delete_cookie(LOGIN_COOKIE, path="/")
         return response
 
     @router.post("/logout", name="logout")
-    async def logout(request: Request, auth: Auth, csrf: Annotated[str, Form()] = "") -> Response:
+    async def logout(
+        request: Request, auth: Auth, csrf: Annotated[str, Form(max_length=100)] = ""
+    ) -> Response:
         check_csrf(auth, csrf)
-        response = redirect(str(request.url_for("login")))
+        async with ctx.sessions() as session, session.begin():
+            await store.revoke_session(session, auth.token, ctx.clock.now())
+        response = redirect(path_for(request, "login"))
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
@@ -207,7 +413,7 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
     async def home(request: Request, auth: Auth) -> Response:
         ids = auth.commune_ids(ctx.communes)
         if len(ids) == 1:
-            return redirect(str(request.url_for("overview", commune_id=ids[0])))
+            return redirect(path_for(request, "overview", commune_id=ids[0]))
         return page(request, "communes.html", base(auth, None, "home"))
 
     # --- overview ----------------------------------------------------------------------------
@@ -237,14 +443,19 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         return Response(villages_chart(data), media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
     @router.get("/c/{commune_id}/report", name="report")
-    async def report(auth: Auth, commune_id: str, period: str, format: str = "xlsx") -> Response:
+    async def report(
+        auth: Auth,
+        commune_id: str,
+        period: Annotated[str, Query(max_length=20)],
+        format: Annotated[str, Query(max_length=10)] = "xlsx",
+    ) -> Response:
         commune = commune_for(auth, commune_id)
         try:
-            parsed = Period.parse(period)
-        except ValueError as error:
-            raise HTTPException(400, str(error)) from None
+            parsed = parse_period(period)
+        except ValueError:
+            raise HTTPException(400, "Kỳ báo cáo phải có dạng 2026-Q4 (quý) hoặc 2026 (năm).") from None
         if format not in {"xlsx", "csv"}:
-            raise HTTPException(400, "format must be xlsx or csv")
+            raise HTTPException(400, "Định dạng báo cáo là xlsx hoặc csv.")
         async with ctx.sessions() as session:
             built = await build_report(session, commune, ctx.curriculum, parsed, ctx.clock.now())
         name = f"{built.filename_stem}.{format}"
@@ -335,15 +546,103 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
 
     # --- unanswered questions ----------------------------------------------------------------
     @router.get("/c/{commune_id}/questions", name="questions")
-    async def questions(request: Request, auth: Auth, commune_id: str) -> Response:
+    async def questions(
+        request: Request,
+        auth: Auth,
+        commune_id: str,
+        sent: Annotated[int, Query(ge=-1, le=10**9)] = -1,
+        page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+    ) -> Response:
+        """One page of the queue, oldest first, near-duplicates of the page grouped (a page is bounded
+        however long the queue grows)."""
         commune = commune_for(auth, commune_id)
         async with ctx.sessions() as session:
-            rows = await stats.open_questions(session, commune.id)
+            rows, total = await store.open_questions_page(
+                session, commune.id, page_number, QUESTIONS_PER_PAGE
+            )
+        groups = [[rows[i] for i in group] for group in await ctx.grouper.groups([q.text for q, _ in rows])]
+        suggestions: dict[int, KnowledgeMatch] = {}
+        if ctx.knowledge is not None:
+            for group in groups:
+                found = await ctx.knowledge.suggest(commune.id, group[0][0].text)
+                if found:
+                    suggestions[group[0][0].id] = found[0]
         villages = {v.id: v.name for v in commune.villages}
         return page(
             request,
             "questions.html",
-            {**base(auth, commune, "questions"), "rows": rows, "villages": villages},
+            {
+                **base(auth, commune, "questions"),
+                "groups": groups,
+                "suggestions": suggestions,
+                "villages": villages,
+                "sent": sent,
+                "total": total,
+                "page": page_number,
+                "pages": max(1, math.ceil(total / QUESTIONS_PER_PAGE)),
+            },
+        )
+
+    @router.post("/c/{commune_id}/questions/group", name="questions_group")
+    async def answer_group(
+        request: Request,
+        auth: Auth,
+        commune_id: str,
+        csrf: Annotated[str, Form()] = "",
+        q: Annotated[list[int] | None, Form()] = None,
+        action: Annotated[str, Form()] = "answer",
+        answer: Annotated[str, Form(max_length=MAX_ANSWER)] = "",
+        save_entry: Annotated[str, Form()] = "",
+        entry_id: Annotated[int, Form(ge=0, le=MAX_ID)] = 0,
+        remember: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Answer the checked questions of a group once (each learner gets it once), mark them handled,
+        or answer them with an approved entry of the knowledge base."""
+        check_csrf(auth, csrf)
+        commune = commune_for(auth, commune_id)
+        ids = check_ids(q or [])
+        if not ids:
+            raise HTTPException(400, "Anh/chị chưa chọn câu hỏi nào.")
+        now = ctx.clock.now()
+        by = f"admin:{auth.user.username}"
+        sent = 0
+        async with ctx.sessions() as session, session.begin():
+            if action == "handled":
+                await store.mark_handled(session, commune.id, ids, auth.user.username, now)
+            elif action == "entry":
+                entry = await kb.entry_in_commune(session, commune.id, entry_id)
+                if entry is None or entry.status != "approved":
+                    raise HTTPException(404, "Không có mục đã duyệt này trong kho trả lời của xã.")
+                done = await store.answer_group(
+                    session, commune.id, commune.name, ids, entry.answer, auth.user.username, now
+                )
+                sent = done.recipients
+                kb.add_sources(entry, done.question_ids, by, now)
+                if remember == "yes":
+                    texts = await store.question_texts(session, done.question_ids)
+                    for text in texts:
+                        kb.add_variant(entry, text, by, now)
+            elif answer.strip():
+                done = await store.answer_group(
+                    session, commune.id, commune.name, ids, answer.strip(), auth.user.username, now
+                )
+                sent = done.recipients
+                if save_entry == "yes" and done.question_ids:
+                    texts = await store.question_texts(session, done.question_ids)
+                    await kb.create_entry(
+                        session,
+                        commune.id,
+                        question=texts[0][: kb.MAX_QUESTION],
+                        answer=answer.strip(),
+                        by=by,
+                        now=now,
+                        source_question_ids=done.question_ids,
+                    )
+            else:
+                raise HTTPException(400, "Câu trả lời đang để trống.")
+        knowledge_changed()
+        return redirect(
+            path_for(request, "questions", commune_id=commune.id) + "?" + urlencode({"sent": sent})
         )
 
     @router.post("/c/{commune_id}/questions/{question_id}", name="question_post")
@@ -351,7 +650,7 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         request: Request,
         auth: Auth,
         commune_id: str,
-        question_id: int,
+        question_id: PathId,
         csrf: Annotated[str, Form()] = "",
         action: Annotated[str, Form()] = "answer",
         answer: Annotated[str, Form(max_length=MAX_ANSWER)] = "",
@@ -362,7 +661,7 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         async with ctx.sessions() as session, session.begin():
             found = await store.question_in_commune(session, commune.id, question_id)
             if found is None:
-                raise HTTPException(404, "no such open question in this commune")
+                raise HTTPException(404, "Không có câu hỏi đang chờ này trong xã (có thể đã được trả lời).")
             question, learner = found
             if action == "handled":
                 question.status = "handled"
@@ -374,15 +673,184 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
                     question, learner, answer.strip(), f"admin:{auth.user.username}", reply_to_json(reply)
                 )
             else:
-                raise HTTPException(400, "the answer is empty")
-        return redirect(str(request.url_for("questions", commune_id=commune.id)))
+                raise HTTPException(400, "Câu trả lời đang để trống.")
+        return redirect(path_for(request, "questions", commune_id=commune.id))
+
+    # --- the knowledge base ------------------------------------------------------------------
+    def entry_page(
+        request: Request,
+        auth: Session,
+        commune: Commune,
+        form: dict[str, Any],
+        entry: KnowledgeEntry | None = None,
+        error: str | None = None,
+    ) -> Response:
+        return page(
+            request,
+            "knowledge_entry.html",
+            {
+                **base(auth, commune, "kb"),
+                "entry": entry,
+                "form": form,
+                "error": error,
+                "topics": ctx.curriculum.topics,
+            },
+            status_code=400 if error else 200,
+        )
+
+    def lines(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    @router.get("/c/{commune_id}/kb", name="kb")
+    async def knowledge(request: Request, auth: Auth, commune_id: str) -> Response:
+        commune = commune_for(auth, commune_id)
+        async with ctx.sessions() as session:
+            rows = await kb.entries(session, commune.id)
+            answered = await kb.answered_not_in_kb(session, commune.id)
+        by_status = {status: [e for e in rows if e.status == status] for status in kb.STATUSES}
+        titles = {lesson.id: lesson.title for lesson in ctx.curriculum.lessons}
+        return page(
+            request,
+            "knowledge.html",
+            {**base(auth, commune, "kb"), "by_status": by_status, "titles": titles, "answered": answered},
+        )
+
+    @router.get("/c/{commune_id}/kb/export.yaml", name="kb_export")
+    async def knowledge_export(auth: Auth, commune_id: str) -> Response:
+        commune = commune_for(auth, commune_id)
+        async with ctx.sessions() as session:
+            text = kb.export_yaml(commune.id, await kb.entries(session, commune.id), ctx.clock.now())
+        name = f"kho-tra-loi-{commune.id}.yaml"
+        headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(text.encode("utf-8"), media_type="application/yaml; charset=utf-8", headers=headers)
+
+    @router.get("/c/{commune_id}/kb/new", name="kb_new")
+    async def knowledge_new(
+        request: Request, auth: Auth, commune_id: str, question: Annotated[int, Query(ge=0, le=MAX_ID)] = 0
+    ) -> Response:
+        """A new entry, filled in from an answered queued question when one is given."""
+        commune = commune_for(auth, commune_id)
+        form: dict[str, Any] = {"question": "", "answer": "", "lesson": "", "variants": "", "source": 0}
+        if question:
+            async with ctx.sessions() as session:
+                asked = await kb.answered_question(session, commune.id, question)
+            if asked is None:
+                raise HTTPException(404, "Không có câu hỏi đã trả lời này trong xã.")
+            form.update(
+                question=asked.text[: kb.MAX_QUESTION], answer=asked.answer_text or "", source=asked.id
+            )
+        return entry_page(request, auth, commune, form)
+
+    @router.post("/c/{commune_id}/kb", name="kb_create")
+    async def knowledge_create(
+        request: Request,
+        auth: Auth,
+        commune_id: str,
+        csrf: Annotated[str, Form()] = "",
+        question: Annotated[str, Form(max_length=2 * kb.MAX_QUESTION)] = "",
+        answer: Annotated[str, Form(max_length=2 * kb.MAX_ANSWER)] = "",
+        lesson: Annotated[str, Form(max_length=60)] = "",
+        variants: Annotated[str, Form(max_length=20_000)] = "",
+        source: Annotated[int, Form(ge=0, le=MAX_ID)] = 0,
+        action: Annotated[str, Form()] = "draft",
+    ) -> Response:
+        check_csrf(auth, csrf)
+        commune = commune_for(auth, commune_id)
+        form = {
+            "question": question,
+            "answer": answer,
+            "lesson": lesson,
+            "variants": variants,
+            "source": source,
+        }
+        by = f"admin:{auth.user.username}"
+        try:
+            async with ctx.sessions() as session, session.begin():
+                if source and await kb.answered_question(session, commune.id, source) is None:
+                    raise HTTPException(404, "Không có câu hỏi đã trả lời này trong xã.")
+                await kb.create_entry(
+                    session,
+                    commune.id,
+                    question=question,
+                    answer=answer,
+                    lesson_id=lesson or None,
+                    variants=lines(variants),
+                    source_question_ids=[source] if source else [],
+                    status="approved" if action == "approve" else "draft",
+                    by=by,
+                    now=ctx.clock.now(),
+                    lessons=lesson_ids(),
+                )
+        except kb.EntryError as error:
+            return entry_page(request, auth, commune, form, error=str(error))
+        knowledge_changed()
+        return redirect(path_for(request, "kb", commune_id=commune.id))
+
+    @router.get("/c/{commune_id}/kb/{entry_id}", name="kb_entry")
+    async def knowledge_entry(request: Request, auth: Auth, commune_id: str, entry_id: PathId) -> Response:
+        commune = commune_for(auth, commune_id)
+        async with ctx.sessions() as session:
+            entry = await kb.entry_in_commune(session, commune.id, entry_id)
+        if entry is None:
+            raise HTTPException(404, "Không có mục này trong kho trả lời của xã.")
+        form = {
+            "question": entry.question,
+            "answer": entry.answer,
+            "lesson": entry.lesson_id or "",
+            "variants": "\n".join(entry.variants),
+            "source": 0,
+        }
+        return entry_page(request, auth, commune, form, entry)
+
+    @router.post("/c/{commune_id}/kb/{entry_id}", name="kb_update")
+    async def knowledge_update(
+        request: Request,
+        auth: Auth,
+        commune_id: str,
+        entry_id: PathId,
+        csrf: Annotated[str, Form()] = "",
+        action: Annotated[str, Form()] = "save",
+        question: Annotated[str, Form(max_length=2 * kb.MAX_QUESTION)] = "",
+        answer: Annotated[str, Form(max_length=2 * kb.MAX_ANSWER)] = "",
+        lesson: Annotated[str, Form(max_length=60)] = "",
+        variants: Annotated[str, Form(max_length=20_000)] = "",
+    ) -> Response:
+        """Save edits, approve (saving the edits), retire, or send back to draft."""
+        check_csrf(auth, csrf)
+        commune = commune_for(auth, commune_id)
+        if action not in {"save", "approve", "retire", "draft"}:
+            raise HTTPException(400, "Thao tác không hợp lệ.")
+        form = {"question": question, "answer": answer, "lesson": lesson, "variants": variants, "source": 0}
+        by, now = f"admin:{auth.user.username}", ctx.clock.now()
+        try:
+            async with ctx.sessions() as session, session.begin():
+                entry = await kb.entry_in_commune(session, commune.id, entry_id)
+                if entry is None:
+                    raise HTTPException(404, "Không có mục này trong kho trả lời của xã.")
+                if action in {"save", "approve"}:
+                    kb.edit_entry(
+                        entry,
+                        question=question,
+                        answer=answer,
+                        lesson_id=lesson or None,
+                        variants=lines(variants),
+                        by=by,
+                        now=now,
+                        lessons=lesson_ids(),
+                    )
+                if action != "save":
+                    kb.set_status(entry, STATUS_OF[action], by, now)
+        except kb.EntryError as error:
+            return entry_page(request, auth, commune, form, entry, error=str(error))
+        knowledge_changed()
+        return redirect(path_for(request, "kb", commune_id=commune.id))
 
     # --- announcements -----------------------------------------------------------------------
     def audience_village(commune: Commune, village_id: str) -> str | None:
         if not village_id:
             return None
         if commune.village(village_id) is None:
-            raise HTTPException(404, "no such village in this commune")
+            raise HTTPException(404, "Không có thôn / tổ dân phố này trong xã.")
         return village_id
 
     @router.get("/c/{commune_id}/announcements", name="announcements")
@@ -399,6 +867,11 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
             ).all()
         return page(request, "announcements.html", {**base(auth, commune, "announcements"), "sent": sent})
 
+    def announcement_digest(auth: Session, commune: Commune, village_id: str | None, text: str) -> str:
+        """Binds a confirmation to what was previewed, where, and by which session."""
+        what = "\x00".join((auth.csrf, commune.id, village_id or "", text.strip()))
+        return hashlib.sha256(what.encode()).hexdigest()[:32]
+
     @router.post("/c/{commune_id}/announcements/preview", name="announcement_preview")
     async def preview(
         request: Request,
@@ -412,10 +885,14 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         commune = commune_for(auth, commune_id)
         village_id = audience_village(commune, village)
         if not text.strip():
-            raise HTTPException(400, "the announcement is empty")
+            raise HTTPException(400, "Thông báo đang để trống.")
         async with ctx.sessions() as session:
             count = len(await store.audience(session, commune.id, village_id))
         target = commune.village(village_id) if village_id else None
+        confirmation = {
+            "n": secrets.token_urlsafe(24),
+            "d": announcement_digest(auth, commune, village_id, text),
+        }
         return page(
             request,
             "announcement_preview.html",
@@ -425,6 +902,7 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
                 "village_id": village_id or "",
                 "target": target.name if target else commune.name,
                 "count": count,
+                "token": confirm_signer.dumps(confirmation),
             },
         )
 
@@ -436,28 +914,51 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         csrf: Annotated[str, Form()] = "",
         text: Annotated[str, Form(max_length=MAX_ANNOUNCEMENT)] = "",
         village: Annotated[str, Form(max_length=60)] = "",
-        confirm: Annotated[str, Form()] = "",
+        confirm: Annotated[str, Form(max_length=10)] = "",
+        token: Annotated[str, Form(max_length=300)] = "",
     ) -> Response:
+        """Send what was previewed, once: the preview's confirmation token is stored with the
+        announcement, so a second submit (a double click, a reload, the back button) shows the first."""
         check_csrf(auth, csrf)
         commune = commune_for(auth, commune_id)
         village_id = audience_village(commune, village)
-        if confirm != "yes" or not text.strip():
-            raise HTTPException(400, "preview and confirm the announcement first")
-        async with ctx.sessions() as session, session.begin():
-            broadcast = await store.announce(
-                session, commune.id, village_id, text.strip(), auth.user.username, ctx.clock.now()
+        try:
+            confirmation = confirm_signer.loads(token, max_age=CONFIRM_HOURS * 3600) if token else None
+        except BadSignature:
+            confirmation = None
+        if (
+            confirm != "yes"
+            or not text.strip()
+            or not isinstance(confirmation, dict)
+            or not isinstance(confirmation.get("n"), str)
+            or not hmac.compare_digest(
+                str(confirmation.get("d", "")), announcement_digest(auth, commune, village_id, text)
             )
-        return redirect(
-            str(request.url_for("announcement", commune_id=commune.id, broadcast_id=broadcast.id))
-        )
+        ):
+            raise HTTPException(
+                400, "Bản xem trước đã quá hạn hoặc đã bị sửa. Anh/chị xem trước lại rồi xác nhận."
+            )
+        nonce = confirmation["n"]
+        try:
+            async with ctx.sessions() as session, session.begin():
+                broadcast = await store.announce(
+                    session, commune.id, village_id, text.strip(), auth.user.username, ctx.clock.now(), nonce
+                )
+        except IntegrityError:  # the same confirmation, submitted twice at the same moment
+            async with ctx.sessions() as session:
+                found = await store.announcement_by_token(session, commune.id, nonce)
+            if found is None:
+                raise
+            broadcast = found
+        return redirect(path_for(request, "announcement", commune_id=commune.id, broadcast_id=broadcast.id))
 
     @router.get("/c/{commune_id}/announcements/{broadcast_id}", name="announcement")
-    async def announcement(request: Request, auth: Auth, commune_id: str, broadcast_id: int) -> Response:
+    async def announcement(request: Request, auth: Auth, commune_id: str, broadcast_id: PathId) -> Response:
         commune = commune_for(auth, commune_id)
         async with ctx.sessions() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
             if broadcast is None or broadcast.commune_id != commune.id or broadcast.kind != "announcement":
-                raise HTTPException(404, "no such announcement in this commune")
+                raise HTTPException(404, "Không có thông báo này trong xã.")
             progress = await outbox.progress(session, broadcast.id)
         done = progress["sent"] + progress["failed"] + progress["uncertain"] + progress["cancelled"]
         target = commune.village(broadcast.village_id or "")
@@ -491,6 +992,13 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
             {**base(auth, commune, "certificates"), "code": code, "found": found},
         )
 
+    # --- anything else under the dashboard's prefix: a Vietnamese "not found" -------------------
+    @router.api_route(
+        "/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], name="missing"
+    )
+    async def missing(rest: str) -> Response:
+        raise HTTPException(404)
+
     return router
 
 
@@ -498,4 +1006,5 @@ def create_admin_app(ctx: AdminContext, prefix: str = "/admin") -> FastAPI:
     """A stand-alone app serving only the dashboard (tests; `bot/web.py` mounts the router itself)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(create_admin_router(ctx), prefix=prefix)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,6 +19,7 @@ from data.commune import CommuneConfig, load_commune_config
 from data.db import create_engine, migrate, session_factory
 from lessons.loader import load_curriculum
 from lessons.models import Curriculum
+from retrieval.knowledge import KnowledgeBase
 
 
 @dataclass
@@ -31,6 +33,8 @@ class App:
     assistant: Assistant
     # the dashboard's engine: on SQLite its queries run in a worker thread, off the chats' event loop
     dashboard_engine: AsyncEngine
+    # the commune's reviewed answers, matched with the answerer's encoder (None without retrieval)
+    knowledge: KnowledgeBase | None = None
 
     @property
     def dashboard_sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -84,6 +88,8 @@ async def build_app(
         )
         answerer = await asyncio.to_thread(build_answerer, settings, curriculum)
     clock = clock or SystemClock()
+    encoder = getattr(answerer, "encoder", None)
+    knowledge = KnowledgeBase.from_sessions(session_factory(engine), encoder) if encoder is not None else None
     link = f"https://t.me/{settings.telegram_bot_username}?start=" if settings.telegram_bot_username else None
     dialogue = Dialogue(
         curriculum,
@@ -91,12 +97,26 @@ async def build_app(
         answerer,
         clock,
         mentoring=Mentoring(
-            curriculum, communes, clock, stuck_days=settings.mentor_stuck_days, telegram_link=link
+            curriculum,
+            communes,
+            clock,
+            stuck_days=settings.mentor_stuck_days,
+            telegram_link=link,
+            qr_dir=settings.data_dir / "qr",
         ),
         certificates=Certificates(settings.data_dir / "certificates", communes, clock),
+        knowledge=knowledge,
     )
     sqlite = engine.dialect.name == "sqlite"
-    assistant = Assistant(session_factory(engine), dialogue, clock, group_commit=sqlite)
+    assistant = Assistant(
+        session_factory(engine),
+        dialogue,
+        clock,
+        group_commit=sqlite,
+        event_key=settings.event_key(),
+        event_retention=timedelta(days=settings.event_retention_days),
+    )
+    await assistant.purge_events(clock.now() - timedelta(days=settings.event_retention_days))
     return App(
         settings=settings,
         curriculum=curriculum,
@@ -104,4 +124,5 @@ async def build_app(
         engine=engine,
         assistant=assistant,
         dashboard_engine=create_engine(settings.db_url, in_loop=False) if sqlite else engine,
+        knowledge=knowledge,
     )

@@ -1,4 +1,4 @@
-"""`hocvuso` command line: chat, run, lessons check, index build, ask, eval, report, admin."""
+"""`hocvuso` command line: chat, run, lessons check, index build, ask, eval, scam check, report, admin."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ admin_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 mentors_app = typer.Typer(help='Mentors ("Đại sứ số").', no_args_is_help=True)
 app.add_typer(mentors_app, name="mentors")
+kb_app = typer.Typer(help="The commune's knowledge base (reviewed answers).", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+scam_app = typer.Typer(help="Check a forwarded message for signs of a scam (offline).", no_args_is_help=True)
+app.add_typer(scam_app, name="scam")
 console = Console()
 
 
@@ -158,14 +162,27 @@ def index_build(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, as a learner would type it.")],
-    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    question: Annotated[str | None, typer.Argument(help="The question, as a learner would type it.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Questions, one per line, answered in one process.")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of tables (one object per line with --file).")
+    ] = False,
 ) -> None:
-    """Answer one question: the decision, the answer, and the top candidates with scores."""
+    """Answer questions: the decision (urgent or not), the cards shown, and the top candidates with scores."""
     from retrieval.commands import ask as run_ask
+    from retrieval.commands import read_questions_file
 
+    if question is not None and file is None:
+        questions = [question]
+    elif file is not None and question is None:
+        questions = read_questions_file(file)
+    else:
+        console.print("[red]Give one question, or --file with one question per line.[/red]")
+        raise typer.Exit(2)
     settings, curriculum = _retrieval_inputs()
-    run_ask(console, settings.encoder, curriculum, settings.data_dir, question, as_json=json_output)
+    run_ask(console, settings.encoder, curriculum, settings.data_dir, questions, as_json=json_output)
 
 
 @app.command("eval")
@@ -173,8 +190,26 @@ def eval_command(
     questions: Annotated[Path | None, typer.Option(help="Dev questions (default: the bundled set).")] = None,
     calibrate: Annotated[bool, typer.Option(help="Choose and save the decision thresholds first.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
+    dialogue: Annotated[
+        bool, typer.Option("--dialogue", help="Measure how messages are understood, not retrieval.")
+    ] = False,
+    utterances: Annotated[
+        Path | None, typer.Option(help="Utterance set for --dialogue (default: the bundled dev set).")
+    ] = None,
+    scam: Annotated[bool, typer.Option("--scam", help="Measure the scam check, not retrieval.")] = False,
+    messages: Annotated[
+        Path | None, typer.Option(help="Labelled message set for --scam (default: the bundled dev set).")
+    ] = None,
 ) -> None:
-    """Measure BM25-only, dense-only and fused retrieval on the dev questions, side by side."""
+    """Measure BM25-only, dense-only and fused retrieval on the dev questions, side by side.
+
+    With --dialogue: how the interpreter reads what learners type, per meaning and per screen."""
+    if scam:
+        _eval_scam(messages, json_output)
+        return
+    if dialogue:
+        _eval_dialogue(utterances, json_output)
+        return
     from retrieval.commands import DEFAULT_QUESTIONS, evaluate
 
     settings, curriculum = _retrieval_inputs()
@@ -187,6 +222,53 @@ def eval_command(
         questions_path,
         do_calibrate=calibrate,
         as_json=json_output,
+    )
+
+
+def _eval_scam(path: Path | None, as_json: bool) -> None:
+    from safety.commands import print_scam_report
+
+    with _startup_errors():
+        print_scam_report(console, path, as_json=as_json)
+
+
+@scam_app.command("check")
+def scam_check(
+    text: Annotated[str, typer.Argument(help="The message as received (forwarded, pasted or described).")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")] = False,
+) -> None:
+    """The signals found, the verdict and the reply a learner would get. Nothing is stored."""
+    from safety.commands import print_check
+
+    with _startup_errors():
+        print_check(console, text, as_json=json_output)
+
+
+def _eval_dialogue(path: Path | None, as_json: bool) -> None:
+    import json
+
+    from rich.table import Table
+
+    from bot.evaluation import DEFAULT_UTTERANCES, confusions, evaluate_dialogue
+
+    source = path or DEFAULT_UTTERANCES
+    report = evaluate_dialogue(source)
+    if as_json:
+        console.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    for title, rows in (("meaning", report.per_meaning), ("screen", report.per_screen)):
+        table = Table(title=f"{source.name}: accuracy per {title}")
+        table.add_column(title)
+        table.add_column("n", justify="right")
+        table.add_column("accuracy", justify="right")
+        for key, (correct, n) in sorted(rows.items()):
+            table.add_row(key, str(n), f"{correct / n:.2f}")
+        console.print(table)
+    console.print(f"most frequent confusions: {confusions(report, 8)}")
+    console.print(
+        f"[bold]{source.name}: meaning accuracy {report.accuracy:.3f} on {report.total} utterances; "
+        f"non-questions sent to question search {report.non_questions_to_queue}/{report.non_questions} "
+        f"({report.queue_rate:.1%})[/bold]"
     )
 
 
@@ -229,6 +311,49 @@ def admin_create(
     console.print(f"[green]Created {created}.[/green]")
 
 
+def _account_command(action: str, username: str, password: str = "") -> None:
+    from admin.commands import account_action
+
+    done = _run_admin_command(account_action(_settings(), action, username, password))
+    console.print(f"[green]{done}.[/green]")
+
+
+@admin_app.command("unlock")
+def admin_unlock(username: Annotated[str, typer.Argument(help="The account's login name.")]) -> None:
+    """Lift the lock that failed logins put on an account (from every address)."""
+    _account_command("unlock", username)
+
+
+@admin_app.command("disable")
+def admin_disable(username: Annotated[str, typer.Argument(help="The account's login name.")]) -> None:
+    """Stop an account from logging in and end its sessions at once."""
+    _account_command("disable", username)
+
+
+@admin_app.command("enable")
+def admin_enable(username: Annotated[str, typer.Argument(help="The account's login name.")]) -> None:
+    """Let a disabled account log in again."""
+    _account_command("enable", username)
+
+
+@admin_app.command("reset-password")
+def admin_reset_password(
+    username: Annotated[str, typer.Argument(help="The account's login name.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="HOCVUSO_ADMIN_PASSWORD",
+            help="At least 10 characters; asked for when not given (or from HOCVUSO_ADMIN_PASSWORD).",
+        ),
+    ] = "",
+) -> None:
+    """Set a new password; every session of the account ends and its locks are lifted."""
+    _account_command("reset-password", username, password)
+
+
 @mentors_app.command("invite")
 def mentors_invite(
     commune: Annotated[
@@ -259,6 +384,40 @@ def report(
 
     path = _run_admin_command(write_report(_settings(), period, format, commune, output))
     console.print(f"[green]Report written to {path}[/green]")
+
+
+@kb_app.command("export")
+def kb_export(
+    file: Annotated[Path, typer.Argument(help="The YAML file to write.")],
+    commune: Annotated[
+        str | None, typer.Option(help="The commune (its id); optional with one commune.")
+    ] = None,
+) -> None:
+    """Write the commune's knowledge-base entries (every status) to a YAML file."""
+    from admin.commands import kb_export as export
+
+    count = _run_admin_command(export(_settings(), commune, file))
+    console.print(f"[green]{count} entries written to {file}[/green]")
+
+
+@kb_app.command("import")
+def kb_import(
+    file: Annotated[Path, typer.Argument(help="A YAML file as `kb export` writes it.")],
+    commune: Annotated[
+        str | None, typer.Option(help="The commune (its id); optional with one commune.")
+    ] = None,
+    approve: Annotated[
+        bool, typer.Option(help="Approve what is imported (else new and changed entries wait as drafts).")
+    ] = False,
+) -> None:
+    """Create or update entries (by id, else by question); all or nothing. Never approves unless --approve."""
+    from admin.commands import kb_import as run_import
+
+    done = _run_admin_command(run_import(_settings(), commune, file, approve))
+    console.print(
+        f"[green]created {done.created}, updated {done.updated}, approved {done.approved}, "
+        f"retired {done.retired}, unchanged {done.unchanged}[/green]"
+    )
 
 
 def main() -> None:

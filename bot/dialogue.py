@@ -19,7 +19,7 @@ from typing import Any
 from bot import texts
 from bot.certificate import Certificates
 from bot.messages import Button, Incoming, Kind, Reply
-from bot.ports import Answerer, Clock, Store
+from bot.ports import Answerer, Clock, Knowledge, Store
 from bot.screens.base import Conversation, Screens
 from bot.screens.lesson import LessonScreen
 from bot.screens.mentoring import Mentoring
@@ -29,7 +29,7 @@ from bot.screens.questions import QuestionScreen
 from bot.screens.quiz import QuizScreen
 from bot.screens.registration import RegistrationScreen
 from bot.turn import Turn
-from bot.understand import Meaning, Screen, interpret
+from bot.understand import Meaning, Screen, clean_text, interpret
 from data.commune import CommuneConfig
 from data.stats import VIETNAM
 from lessons.models import Curriculum
@@ -67,6 +67,7 @@ class Dialogue:
         *,
         mentoring: Mentoring | None = None,
         certificates: Certificates | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.curriculum = curriculum
         self.communes = communes
@@ -75,7 +76,7 @@ class Dialogue:
         screens.menu = MenuScreen(curriculum, screens)
         screens.lesson = LessonScreen(curriculum, screens)
         screens.quiz = QuizScreen(curriculum, screens, certificates)
-        screens.questions = QuestionScreen(curriculum, screens, answerer)
+        screens.questions = QuestionScreen(curriculum, screens, answerer, communes, knowledge)
         screens.registration = RegistrationScreen(communes, clock, screens)
         screens.mentoring = mentoring or Mentoring(curriculum, communes, clock)
         screens.privacy = Privacy(communes)
@@ -121,6 +122,8 @@ class Dialogue:
         step = str(state.get("step", "menu"))
         if step == "mentor_reply" and event.kind is Kind.TEXT:
             return Meaning("mentor_reply", text=event.text)
+        if step == "mentor_panel" and event.kind is Kind.TEXT and clean_text(event.text).isdecimal():
+            return Meaning("unclear", "range", event.text)  # a learner's number in the mentor's list
         name = SCREEN_OF_STEP.get(step, "menu")
         ids = tuple(p.removeprefix("village:") for _, p in options) if name == "village" else ()
         screen = Screen(name, tuple(label for label, _ in options), ids)

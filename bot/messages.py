@@ -32,6 +32,9 @@ class Incoming:
     chat_id: str = ""  # where replies go; defaults to user_id
     display_name: str = ""
     media: str = ""  # for OTHER: "sticker", "image", "voice", "file", "unsupported", ...
+    # the learner passed on someone else's message (Telegram forward): content to look at, never the
+    # learner's own words or a command; a forwarded "/start" arrives as TEXT "/start" with this set
+    forwarded: bool = False
 
     @property
     def reply_to(self) -> str:

@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import ChannelSender
+from bot.channels.base import ChannelSender, ChatUnreachable
 from bot.channels.ratelimit import Limits, RateLimiter
 from bot.messages import Button, Reply
 from bot.ports import Clock
 from data import outbox
+from data.repository import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,14 @@ class OutboxWorker:
                 await self.paces[channel].acquire(row.chat_id)
                 try:
                     await sender.send(row.chat_id, [reply_from_json(row.reply)])
+                except ChatUnreachable as gone:  # blocked or gone: no retry, and pushes skip them now
+                    log.info(
+                        "outbox: %s message %d not sent, the chat is gone (%s)", channel, row.id, gone.reason
+                    )
+                    async with self.sessions() as session, session.begin():
+                        await outbox.finish(session, row.id, "failed", self.clock.now(), "unreachable")
+                        await SqlStore(session, self.clock.now()).mark_unreachable(channel, row.chat_id)
+                    progress.failed += 1
                 except Exception as error:  # the channel refused or failed: retry later, then give up
                     status = "failed" if row.attempts + 1 >= self.max_attempts else "pending"
                     log.warning("outbox: %s message %d not sent (%s)", channel, row.id, type(error).__name__)

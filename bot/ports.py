@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from data.models import Learner
 from retrieval.answers import Answer
+from retrieval.knowledge import KnowledgeMatch
 
 
 class Clock(Protocol):
@@ -24,6 +25,12 @@ class Answerer(Protocol):
     """Finds what in the lessons answers a free question (see `retrieval`)."""
 
     def answer(self, question: str) -> Answer: ...
+
+
+class Knowledge(Protocol):
+    """The commune's reviewed answers (see `retrieval.knowledge.KnowledgeBase`)."""
+
+    async def match(self, commune_id: str | None, question: str) -> KnowledgeMatch | None: ...
 
 
 class Store(Protocol):
@@ -50,3 +57,4 @@ class Store(Protocol):
         self, learner_id: int, lesson_id: str, attempt_id: int, correct: int, total: int
     ) -> bool: ...
     async def queue_question(self, learner_id: int, text: str, candidates: list[dict[str, Any]]) -> None: ...
+    def keep_nothing(self) -> None: ...

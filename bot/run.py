@@ -1,4 +1,5 @@
-"""`hocvuso run`: every configured channel, the outbox worker and one web app, until SIGINT or SIGTERM.
+"""`hocvuso run`: every configured channel, the outbox worker, the reminders' scheduler and one web app,
+until SIGINT or SIGTERM.
 
 Start-up: settings -> the assistant (`bot.app.build_app`) -> Telegram and/or Zalo, each polling or on a
 webhook -> the web app (webhooks, /healthz, the dashboard when HOCVUSO_ADMIN_SECRET is set).
@@ -26,6 +27,7 @@ from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.outbox import OutboxWorker
+from bot.reminders import Scheduler
 from bot.settings import Settings
 from bot.web import MediaLinks, WebParts, create_web_app
 
@@ -224,6 +226,16 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
     if running.channels:
         worker = OutboxWorker(assistant.sessions, {c.name: c for c in running.channels}, assistant.clock)
         _background(running, worker.run_forever(stop), "outbox")
+        # reminders and mentors' digests, queued into the outbox for the channels this process serves
+        scheduler = Scheduler(
+            assistant.sessions,
+            application.curriculum,
+            application.communes,
+            assistant.clock,
+            channels=[c.name for c in running.channels],
+            stuck_days=settings.mentor_stuck_days,
+        )
+        _background(running, scheduler.run_forever(stop), "reminders")
     admin_secret = _secret(settings.admin_secret)
     if admin_secret:
         parts.admin = AdminContext(
@@ -234,7 +246,11 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
             secret=admin_secret,
             cookie_secure=not (settings.public_url or "").startswith("http://"),
             stuck_days=settings.mentor_stuck_days,
+            encoder=application.knowledge.encoder if application.knowledge else None,
+            knowledge=application.knowledge,
         )
+    if application.knowledge is not None:  # embed the communes' reviewed answers in the background
+        _background(running, application.knowledge.warm(), "knowledge-warm")
     return parts
 
 
@@ -255,6 +271,9 @@ async def _health(running: Running) -> dict[str, Any]:
         "channel_problems": problems,
         "failed_tasks": failed,
         "events_in_hand": sum(c.executor.pending for c in running.channels),
+        # updates read only in part (answered without the unreadable part) or not at all (skipped);
+        # counted, not a failure: one odd update must not mark the service down
+        "unreadable_updates": {c.name: c.unreadable.as_dict() for c in running.channels},
     }
 
 

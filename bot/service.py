@@ -10,10 +10,15 @@ event's effects still commit together or not at all.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import re
+import secrets
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +30,7 @@ from bot.ports import Clock
 from data.repository import SqlStore
 
 log = logging.getLogger(__name__)
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 class _KeyedLocks:
@@ -64,6 +70,9 @@ class _Waiting:
     done: asyncio.Future[list[Reply]]
 
 
+UNSTORED_EVENTS = 10_000  # ids of recent events kept in memory only (no consent yet)
+
+
 class Assistant:
     """Handles events from any channel; the one entry point every adapter calls.
 
@@ -81,6 +90,8 @@ class Assistant:
     MAX_GROUP = 32
     GROUP_SECONDS = 0.02
 
+    PURGE_EVERY = timedelta(hours=1)
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -88,18 +99,30 @@ class Assistant:
         clock: Clock,
         *,
         group_commit: bool = False,
+        event_key: bytes = b"",
+        event_retention: timedelta = timedelta(days=30),
     ) -> None:
         self.sessions = sessions
         self.dialogue = dialogue
         self.clock = clock
+        # processed event ids are kept as keyed hashes (a raw id holds the chat id), then purged
+        self.event_key = event_key or secrets.token_bytes(32)
+        self.event_retention = event_retention
+        self._purged_at: datetime | None = None
+        self._purging: asyncio.Task[int] | None = None
+        # events of people who have not consented are not stored; a redelivery is still recognised here
+        self._unstored: OrderedDict[str, None] = OrderedDict()
         self._locks = _KeyedLocks()
         self.group_commit = group_commit
         self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
 
     async def handle(self, event: Incoming) -> list[Reply]:
-        if len(event.text) > MAX_TEXT:
-            event = Incoming(**{**event.__dict__, "text": event.text[:MAX_TEXT]})
+        text = _SURROGATES.sub("\ufffd", event.text[:MAX_TEXT])  # half an emoji cannot be stored
+        payload = _SURROGATES.sub("\ufffd", event.payload)
+        name = _SURROGATES.sub("", event.display_name)
+        if (text, payload, name) != (event.text, event.payload, event.display_name):
+            event = replace(event, text=text, payload=payload, display_name=name)
         # one event of a learner at a time: a group never holds two events of the same learner
         async with self._locks.lock((event.channel, event.user_id)):
             if not self.group_commit:
@@ -123,6 +146,8 @@ class Assistant:
         """Let the events already queued finish (shutdown, before the database engine is closed)."""
         if self._committer is not None and not self._committer.done():
             await self._committer
+        if self._purging is not None and not self._purging.done():
+            await self._purging
 
     async def _commit_groups(self) -> None:
         group: list[_Waiting] = []
@@ -161,24 +186,57 @@ class Assistant:
                     break
         return results
 
+    def event_ref(self, event: Incoming) -> str:
+        """The event's id as stored and logged: a keyed hash, since a raw id carries the chat id."""
+        digest = hmac.new(self.event_key, f"{event.channel}:{event.event_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:40]
+
     async def _alone(self, event: Incoming) -> list[Reply]:
         try:
             async with self.sessions() as session, session.begin():
                 return await self._apply(session, event)
         except IntegrityError:
             # the same event committed concurrently by another worker: it already had its effect
-            log.info("duplicate event %s/%s ignored", event.channel, event.event_id)
+            log.info("duplicate event %s/%s ignored", event.channel, self.event_ref(event))
             return []
         except Exception:
-            log.exception("error handling %s event %s/%s", event.kind, event.channel, event.event_id)
+            log.exception("error handling %s event %s/%s", event.kind, event.channel, self.event_ref(event))
             return [Reply(texts.INTERNAL_ERROR, (Button(texts.BTN_MENU, "menu"),))]
 
     async def _apply(self, session: AsyncSession, event: Incoming) -> list[Reply]:
-        store = SqlStore(session, self.clock.now())
-        if event.event_id and not await store.claim_event(event.channel, event.event_id):
-            log.info("redelivered event %s/%s ignored", event.channel, event.event_id)
+        now = self.clock.now()
+        store = SqlStore(session, now)
+        ref = self.event_ref(event) if event.event_id else ""
+        if ref and (ref in self._unstored or not await store.claim_event(event.channel, ref)):
+            log.info("redelivered event %s/%s ignored", event.channel, ref)
             return []
-        return await self.dialogue.handle(store, event)
+        replies = await self.dialogue.handle(store, event)
+        if ref and store.nothing_to_keep:  # no consent (yet): not even the event's id is kept
+            await store.unclaim_event(event.channel, ref)
+            self._unstored[ref] = None
+            while len(self._unstored) > UNSTORED_EVENTS:
+                self._unstored.popitem(last=False)
+        self._maybe_purge(now)
+        return replies
+
+    def _maybe_purge(self, now: datetime) -> None:
+        """Now and then, forget processed event ids older than the retention (in its own transaction)."""
+        if self._purged_at is None:  # the first purge runs at start-up (bot.app.build_app)
+            self._purged_at = now
+            return
+        if now - self._purged_at < self.PURGE_EVERY:
+            return
+        if self._purging is not None and not self._purging.done():
+            return
+        self._purged_at = now
+        self._purging = asyncio.get_running_loop().create_task(self.purge_events(now - self.event_retention))
+
+    async def purge_events(self, before: datetime) -> int:
+        async with self.sessions() as session, session.begin():
+            removed = await SqlStore(session, before).purge_events(before)
+        if removed:
+            log.info("forgot %d processed event ids older than %s", removed, before.date())
+        return removed
 
 
 def text_event(channel: str, user_id: str, event_id: str, text: str, display_name: str = "") -> Incoming:

@@ -5,6 +5,8 @@ Secrets (bot tokens, webhook secrets) come only from here and are `SecretStr`, s
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +17,7 @@ from data.commune import SAMPLE_COMMUNE_FILE
 from lessons.loader import DEFAULT_CONTENT_DIR
 
 Mode = Literal["auto", "polling", "webhook"]
+MIN_SECRET = 16  # characters, for the secrets we choose ourselves (webhook secrets, dashboard, privacy key)
 _PLACEHOLDERS = {"changeme", "change-me", "changethis", "your-token-here", "xxx", "token", "secret"}
 
 
@@ -58,6 +61,9 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, validation_alias=_env("HOCVUSO_PUBLIC_URL"))
     telegram_mode: Mode = Field(default="auto", validation_alias=_env("TELEGRAM_MODE"))
     zalo_mode: Mode = Field(default="auto", validation_alias=_env("ZALO_MODE"))
+    # keys the ids of processed events (never stored raw); a random one is kept in the data directory
+    privacy_key: SecretStr | None = Field(default=None, validation_alias=_env("HOCVUSO_PRIVACY_KEY"))
+    event_retention_days: int = Field(default=30, ge=1, validation_alias=_env("HOCVUSO_EVENT_RETENTION_DAYS"))
 
     @field_validator("public_url")
     @classmethod
@@ -82,6 +88,7 @@ class Settings(BaseSettings):
         "zalo_webhook_secret",
         "telegram_webhook_secret",
         "admin_secret",
+        "privacy_key",
     )
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
@@ -90,6 +97,26 @@ class Settings(BaseSettings):
         if value.get_secret_value().strip().lower() in _PLACEHOLDERS:
             raise ValueError("is still a placeholder: put the real value in the environment or .env")
         return value
+
+    @field_validator("zalo_webhook_secret", "telegram_webhook_secret", "admin_secret", "privacy_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # our own secrets (not tokens others issue): short ones can be guessed by trying
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET:
+            raise ValueError(f"must be at least {MIN_SECRET} characters (a long random string)")
+        return value
+
+    def event_key(self) -> bytes:
+        """The key that hashes event ids: HOCVUSO_PRIVACY_KEY, else one made once and kept in data_dir."""
+        if self.privacy_key is not None:
+            return self.privacy_key.get_secret_value().encode()
+        path = self.data_dir / "privacy.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
 
     @property
     def db_url(self) -> str:

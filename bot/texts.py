@@ -94,6 +94,7 @@ REGISTERED = (
     "Xong rồi ạ! Cháu đã ghi nhận bác {name}, {village}.\n\n"
     'Bác bấm "Học bài" để bắt đầu. Bất cứ lúc nào, bác gõ "menu" hoặc số 0 để về menu chính.'
 )
+REGISTERED_VOLUNTEER = "Xong rồi! Chào bạn {name}, {village}. Cháu ghi nhận bạn là Đại sứ số ngay sau đây."
 REGISTRATION_FIRST = "Mình làm xong vài bước đăng ký đã nhé bác."
 
 # --- menu and help -------------------------------------------------------------------------------
@@ -149,6 +150,7 @@ PROGRESS_NEXT = "Bài nên học tiếp: {title}"
 
 # --- questions and answers -----------------------------------------------------------------------
 ANSWER_CONFIDENT = '💡 Theo bài "{lesson}":\n\n{text}'
+KB_ANSWER = "📌 Câu trả lời của {commune}:\n\n{answer}"
 ANSWER_URGENT = '🚨 Việc cần làm ngay (theo bài "{lesson}"):\n\n{text}'
 ANSWER_BORDERLINE = (
     "Cháu chưa chắc bác hỏi về điều gì. Có phải bác muốn hỏi về một trong các bài này không ạ?"
@@ -221,18 +223,34 @@ MENTOR_MINE = "Đại sứ số của bác là {mentor}. Bác muốn đổi thì
 MENTOR_LEFT = "Bác đã rời Đại sứ số {mentor}. Muốn kết nối lại, bác gõ: ma <mã>."
 BTN_LEAVE_MENTOR = "🚪 Rời Đại sứ số"
 MENTOR_BECAME = (
-    "🎉 Chào Đại sứ số {name}! Bạn đã được xã {commune} ghi nhận là Đại sứ số.\n"
+    "🎉 Chào Đại sứ số {name}! Bạn đã được {commune} ghi nhận là Đại sứ số.\n"
     "Mã của bạn: {code}. Người học gõ «ma {code}» (hoặc mở đường dẫn bạn gửi) để kết nối với bạn.\n"
     "Gõ /hocvien để xem người học của bạn."
 )
 MENTOR_ONLY = "Lệnh này dành cho Đại sứ số ạ. Nếu bác là Đại sứ số, bác gõ: ma <mã mời của xã>."
 MENTOR_PANEL = (
-    "👥 Đại sứ số {name}: bạn đang hướng dẫn {count}/{target} người học{flag}.\nMã của bạn: {code}{link}"
+    "👥 Đại sứ số {name}: bạn đang hướng dẫn {count}/{target} người học{flag}.\n"
+    "Mã của bạn: {code} (trên Zalo, người học nhắn «ma {code}» cho trợ lý){link}"
 )
 MENTOR_BELOW_TARGET = " (cần thêm {missing} người nữa)"
 MENTOR_LINK = "\nĐường dẫn Telegram: {link}"
 MENTOR_NO_LEARNERS = "Chưa có ai kết nối với bạn. Gửi mã của bạn cho người học: họ gõ «ma {code}»."
-MENTOR_LEARNER_LINE = "{number}. {name} — {village}: {done}/{total} bài, {active}{stuck}"
+MENTOR_LEARNER_LINE = "{number}. {name} — {village}: cốt lõi {done}/{total}, {active}{stuck}"
+MENTOR_PAGE = "(trang {page}/{pages}; gõ số thứ tự hoặc tên để mở một người học)"
+BTN_PAGE_NEXT = "▶ Trang sau"
+BTN_PAGE_PREV = "◀ Trang trước"
+MENTOR_FOUND_SEVERAL = "Có {count} người học trùng tên này, bạn chọn một người:"
+MENTOR_PUSH_FEEDBACK = (
+    "📤 Lần gửi gần nhất «{lesson}»: đã tới {sent}/{total} người, {opened}/{total} đã mở bài."
+)
+MENTOR_PUSH_SKIPPED = " Bỏ qua {count} người đã học xong bài này."
+MENTOR_PUSH_ALL_DONE = "Mọi người học của bạn đều đã học xong bài «{lesson}» rồi, cháu không gửi nữa."
+BTN_MENTOR_QR = "🖨 Mã QR để in"
+MENTOR_QR = (
+    "Mã QR này mở trợ lý trên Telegram và nối người học với bạn. In ra để dán ở nhà văn hóa thôn.\n"
+    "Trên Zalo: người học nhắn «ma {code}» cho trợ lý.\nĐường dẫn: {link}"
+)
+MENTOR_ZALO_JOIN = "Người học nhắn «ma {code}» cho trợ lý (trên Zalo hay Telegram đều được) để nối với bạn."
 MENTOR_ACTIVE_TODAY = "hoạt động hôm nay"
 MENTOR_ACTIVE_DAYS = "hoạt động {days} ngày trước"
 MENTOR_STUCK = " ⚠️ cần giúp"
@@ -273,6 +291,7 @@ MY_DATA = (
     "• Số câu hỏi đã gửi: {questions}\n• Đại sứ số: {mentor}"
 )
 MY_DATA_NONE = "(không có)"
+MY_DATA_ASKED = "• Câu hỏi đang chờ trả lời: {questions}"
 DELETE_ASK = (
     "Bác có muốn xóa thông tin cá nhân của mình không ạ? Cháu sẽ xóa tên, tài khoản, nhóm tuổi, câu hỏi "
     "và chỗ bác đang học. Xã chỉ giữ lại con số thống kê không có tên (ví dụ: một người ở {village} đã học "

@@ -49,6 +49,7 @@ NAVIGATION = (
 )
 SMALL_TALK = ("goodbye", "thanks", "greeting", "ack")  # the first one present wins
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _SYLLABLE = re.compile(
     r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
@@ -85,7 +86,9 @@ def _to_int(digits: str) -> int:
 
 
 def clean_text(text: str) -> str:
-    """NFKC (other scripts' digits become ASCII), control and direction marks removed, trimmed."""
+    """NFKC (other scripts' digits become ASCII), control and direction marks and lone surrogate halves
+    removed, trimmed."""
+    text = _SURROGATES.sub("", text)
     return _CONTROL.sub("", unicodedata.normalize("NFKC", text)).strip()
 
 
@@ -463,7 +466,32 @@ def _village(words: list[str], options: tuple[str, ...]) -> int | None:
 
 
 _NAME_LEAD = frozenset(
-    "toi tui bac ong ba co chu anh chi em con chau minh cu cua ho va ten la goi day ghi giup voi".split()
+    [
+        "toi",
+        "tui",
+        "bac",
+        "ong",
+        "ba",
+        "co",
+        "chu",
+        "anh",
+        "chi",
+        "em",
+        "con",
+        "chau",
+        "minh",
+        "cu",
+        "cua",
+        "ho",
+        "va",
+        "ten",
+        "la",
+        "goi",
+        "day",
+        "ghi",
+        "giup",
+        "voi",
+    ]
 )
 
 
@@ -499,6 +527,11 @@ def _name(text: str) -> Meaning | None:
                 originals, folded, changed = originals[:-size], folded[:-size], True
                 break
     if not originals or len(originals) > 6 or not any(ch.isalpha() for w in originals for ch in w):
+        return None
+    mixed = any(
+        any(ch.isdigit() for ch in w) and (any(ch.isalpha() for ch in w) or len(w) > 3) for w in originals
+    )
+    if mixed:  # "Ơn1", "5ma", a long number: not part of anyone's name
         return None
     if all(w in p.not_names for w in folded):
         return None

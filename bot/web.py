@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from admin.security import SecurityHeaders
 from admin.web import AdminContext, create_admin_router
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import SECRET_HEADER as ZALO_SECRET_HEADER
@@ -82,12 +83,13 @@ async def _json_body(request: Request) -> Any:
     raw = b"".join(chunks)
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack (a 400)
         return None
 
 
 def create_web_app(parts: WebParts) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)  # every response, errors included (admin/security.py)
 
     @app.get("/healthz")
     async def healthz() -> Response:
@@ -104,11 +106,9 @@ def create_web_app(parts: WebParts) -> FastAPI:
                 return PlainTextResponse("forbidden", status_code=403)
             body = await _json_body(request)
             if not isinstance(body, dict):
+                log.warning("telegram webhook: a body that is not a JSON object was refused")
                 return PlainTextResponse("bad request", status_code=400)
-            try:
-                await telegram.feed_webhook(body)
-            except ValueError:  # not an update Telegram would send
-                return PlainTextResponse("bad request", status_code=400)
+            await telegram.feed_webhook(body)  # read, salvaged or skipped with a log line: never raises
             return JSONResponse({})
 
     if parts.zalo is not None and parts.zalo_secret:
@@ -120,8 +120,9 @@ def create_web_app(parts: WebParts) -> FastAPI:
                 return PlainTextResponse("forbidden", status_code=403)
             body = await _json_body(request)
             if body is None:
+                log.warning("zalo webhook: a body that is not JSON (or too large) was refused")
                 return PlainTextResponse("bad request", status_code=400)
-            zalo.accept(body)  # queued; events the assistant ignores are acknowledged all the same
+            zalo.accept(body)  # queued; what cannot be read is logged by shape and acknowledged
             return JSONResponse({"ok": True})
 
     if parts.media is not None:

@@ -1,17 +1,50 @@
-"""The commune configuration: communes, their villages with adult population, and campaign targets.
+"""The commune configuration: communes, their villages with adult population, campaign targets, and the
+quiet hours in which the assistant never writes first.
 
 Loaded from YAML at start and validated; a bad file stops the assistant with a clear list of errors.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SAMPLE_COMMUNE_FILE = Path(__file__).parent / "sample_commune.yaml"
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")  # no daylight saving time in Vietnam
+# When the assistant never writes first (reminders, digests), in Vietnam time: night, lunch, dinner.
+DEFAULT_QUIET_HOURS: tuple[str, ...] = ("21:00-07:00", "11:00-13:00", "17:30-19:00")
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+_DAY = 24 * 3600
+
+
+def _window_seconds(window: str) -> tuple[int, int]:
+    match = _WINDOW.match(window)
+    if match is None:
+        raise ValueError(f"quiet hours {window!r} must look like 21:00-07:00")
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    return (h1 * 60 + m1) * 60, (h2 * 60 + m2) * 60
+
+
+def is_quiet_time(windows: Sequence[str], moment: datetime, margin: timedelta = timedelta(0)) -> bool:
+    """Whether any moment from `moment` to `moment + margin` falls in one of the quiet windows
+    ("HH:MM-HH:MM" in Vietnam time, start included, end excluded; "21:00-07:00" spans midnight).
+    The margin leaves time for the outbox to deliver what is queued now before a window begins."""
+    local = moment.astimezone(VIETNAM_TIME)
+    start = local.hour * 3600 + local.minute * 60 + local.second
+    end = start + int(min(margin.total_seconds(), _DAY - 1))
+    checks = [(start, end)] if end < _DAY else [(start, _DAY - 1), (0, end - _DAY)]
+    for window in windows:
+        begin, finish = _window_seconds(window)
+        spans = [(begin, finish)] if begin < finish else [(begin, _DAY), (0, finish)]
+        if any(b <= hi and lo < f for b, f in spans for lo, hi in checks):
+            return True
+    return False
 
 
 class Village(BaseModel):
@@ -44,6 +77,21 @@ class Commune(BaseModel):
     villages: list[Village] = Field(min_length=1)
     targets: list[Target] = Field(min_length=1)
     mentor_min_learners: int = Field(default=5, ge=1)
+    # reminders and mentors' digests are never sent in these windows (Vietnam time, "HH:MM-HH:MM")
+    quiet_hours: tuple[str, ...] = DEFAULT_QUIET_HOURS
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _windows(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for window in value:
+            begin, end = _window_seconds(window)
+            if begin == end:
+                raise ValueError(f"quiet hours {window!r} start and end at the same time")
+        return value
+
+    def is_quiet(self, moment: datetime, margin: timedelta = timedelta(0)) -> bool:
+        """See `is_quiet_time`."""
+        return is_quiet_time(self.quiet_hours, moment, margin)
 
     @model_validator(mode="after")
     def _unique(self) -> Commune:

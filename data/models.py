@@ -1,5 +1,5 @@
 """SQLAlchemy models: learners, conversation state, progress, quiz attempts, completions, questions,
-mentoring, dashboard users, the outbox and certificates."""
+mentoring, dashboard users, the outbox, certificates and the communes' knowledge-base entries."""
 
 from __future__ import annotations
 
@@ -38,6 +38,9 @@ class Learner(Base):
     created_at: Mapped[datetime]
     last_active_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
+    # set when the channel said this chat can no longer be written to (the learner blocked the bot, or
+    # the account is gone); pushes skip the learner; cleared when they write or unblock again
+    unreachable_at: Mapped[datetime | None]
 
 
 class ConversationState(Base):
@@ -173,6 +176,24 @@ class AdminUser(Base):
     is_super: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+    # `hocvuso admin disable`: no login, every session ended (until `hocvuso admin enable`)
+    disabled_at: Mapped[datetime | None]
+    # `hocvuso admin unlock` (or a password reset): failed logins before this moment no longer lock
+    unlocked_at: Mapped[datetime | None]
+
+
+class AdminSession(Base):
+    """A dashboard login, kept on the server so logout, a password reset or `hocvuso admin disable`
+    ends it at once. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class LoginAttempt(Base):
@@ -204,6 +225,9 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # an announcement's confirmation (issued with its preview): a second submit of the same
+    # confirmation finds this row instead of sending again
+    confirm_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class OutboxMessage(Base):
@@ -244,3 +268,109 @@ class Certificate(Base):
     commune_id: Mapped[str | None] = mapped_column(String(60))
     issued_at: Mapped[datetime]
     path: Mapped[str] = mapped_column(String(400))
+
+
+# --- the communes' knowledge base (issue 12) ----------------------------------------------------------
+class KnowledgeEntry(Base):
+    """A question and its answer reviewed by a commune's staff, usually made from an answered queued
+    question. Only `approved` entries are ever answered to learners (`retrieval.knowledge`); `draft`
+    ones wait for review and `retired` ones are kept for the record. `revision` grows by one on every
+    change, so readers in any process notice a change by comparing sums (`data.knowledge.versions`)."""
+
+    __tablename__ = "kb_entries"
+    __table_args__ = (Index("ix_kb_entries_commune_status", "commune_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[str] = mapped_column(String(60))
+    question: Mapped[str] = mapped_column(Text)
+    # other ways learners ask the same thing, one per item: matched like the question itself
+    variants: Mapped[list[str]] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    lesson_id: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | approved | retired
+    # the queued questions (unanswered_questions.id) it was made from; ids only, never their text
+    source_question_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+# --- reminders and spaced review (issue 17; see data.reminders and bot.reminders) ---------------------
+class ReminderSetting(Base):
+    """A learner's choice of reminders and where their schedule stands. No row: never asked, no reminders.
+
+    `due_at` is the earliest moment of the next reminder, NULL while reminders are off or paused, so the
+    scheduler's query is one index range."""
+
+    __tablename__ = "reminder_settings"
+
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    rhythm: Mapped[str] = mapped_column(String(10), default="off")  # off | 3d | weekly
+    # the last rhythm other than "off", which "bật nhắc" (turn on again) comes back to
+    preferred: Mapped[str] = mapped_column(String(10), default="weekly")
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)  # reminders since the learner last wrote
+    paused: Mapped[bool] = mapped_column(default=False)  # stopped after silence, until the learner writes
+    sent: Mapped[int] = mapped_column(Integer, default=0)  # reminders ever; every second is a review
+    last_reminder_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    stopped_at: Mapped[datetime | None]  # turned off or paused: the mentor's digest says so that week
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Reminder(Base):
+    """One reminder enqueued for a learner; `seq` (their n-th) is unique per learner, so a second
+    scheduler (another process, or the same after a restart) can never queue the same one again."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("learner_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # lesson | review
+    lesson_id: Mapped[str | None] = mapped_column(String(60))
+    question_id: Mapped[str | None] = mapped_column(String(40))
+    # with learner_id, names its outbox row (unique per broadcast and learner): sent or not
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    replied_at: Mapped[datetime | None]  # the learner's first message after it
+
+
+class ReviewItem(Base):
+    """One quiz question a learner reviews at growing intervals (1, 3, 7, 21 days): one they missed, or
+    one from a lesson finished long ago."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "lesson_id", "question_id"),
+        Index("ix_review_items_learner_due", "learner_id", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"))
+    lesson_id: Mapped[str] = mapped_column(String(60))
+    question_id: Mapped[str] = mapped_column(String(40))
+    step: Mapped[int] = mapped_column(Integer, default=0)  # index into the intervals
+    due_at: Mapped[datetime | None]  # NULL: learned (right at the last interval)
+    asked_at: Mapped[datetime | None]  # asked in a reminder and not answered yet: an answer counts once
+    reviews: Mapped[int] = mapped_column(Integer, default=0)  # answers given in review
+    right_first_try: Mapped[bool | None]  # the first answer in review was right; NULL before any
+    first_right_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MentorDigest(Base):
+    """A mentor's weekly digest, one per mentor and week (Vietnam time, "2026-W45"), sent or skipped."""
+
+    __tablename__ = "mentor_digests"
+
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

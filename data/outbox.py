@@ -28,7 +28,7 @@ async def enqueue(
     now: datetime,
 ) -> int:
     """Record the broadcast and one pending row per reachable recipient; returns how many."""
-    reachable = [r for r in recipients if r.deleted_at is None and r.chat_id]
+    reachable = [r for r in recipients if r.deleted_at is None and r.unreachable_at is None and r.chat_id]
     broadcast.recipients = len(reachable)
     session.add(broadcast)
     await session.flush()
@@ -45,6 +45,39 @@ async def enqueue(
             updated_at=now,
         )
         for r in reachable
+    )
+    await session.flush()
+    return len(reachable)
+
+
+async def enqueue_each(
+    session: AsyncSession,
+    broadcast: Broadcast,
+    messages: Sequence[tuple[Learner, dict[str, Any]]],
+    now: datetime,
+) -> int:
+    """Like `enqueue`, with a reply of its own for each recipient (an answer quoting what each one
+    asked); one row per learner even if a learner is listed twice (the first reply counts)."""
+    reachable: dict[int, tuple[Learner, dict[str, Any]]] = {}
+    for learner, reply in messages:
+        if learner.deleted_at is None and learner.unreachable_at is None and learner.chat_id:
+            reachable.setdefault(learner.id, (learner, reply))
+    broadcast.recipients = len(reachable)
+    session.add(broadcast)
+    await session.flush()
+    session.add_all(
+        OutboxMessage(
+            broadcast_id=broadcast.id,
+            learner_id=learner.id,
+            channel=learner.channel,
+            chat_id=learner.chat_id,
+            reply=reply,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+        for learner, reply in reachable.values()
     )
     await session.flush()
     return len(reachable)
@@ -101,6 +134,33 @@ async def cancel_for(session: AsyncSession, learner_id: int, now: datetime) -> N
     await session.execute(
         update(OutboxMessage).where(OutboxMessage.learner_id == learner_id).values(chat_id="")
     )
+
+
+async def erase_texts_for(session: AsyncSession, learner_id: int, name: str | None) -> None:
+    """Blank what a deleted learner's messages say, and their name in what was sent for them.
+
+    Rows addressed to the learner lose their text (an answer quotes their question); the broadcasts of
+    answers to them lose theirs too; a mentor's name is cut from the pushes they sent."""
+    mine = select(OutboxMessage.broadcast_id).where(OutboxMessage.learner_id == learner_id)
+    await session.execute(
+        update(OutboxMessage).where(OutboxMessage.learner_id == learner_id).values(reply={"text": ""})
+    )
+    await session.execute(
+        update(Broadcast).where(Broadcast.kind == "answer", Broadcast.id.in_(mine)).values(text="")
+    )
+    if not name:
+        return
+    sent = (await session.scalars(select(Broadcast).where(Broadcast.mentor_id == learner_id))).all()
+    for broadcast in sent:
+        broadcast.text = broadcast.text.replace(name, ERASED_NAME)
+        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast.id))
+        for row in rows:
+            text = str(row.reply.get("text", ""))
+            if name in text:
+                row.reply = {**row.reply, "text": text.replace(name, ERASED_NAME)}
+
+
+ERASED_NAME = "(đã xóa)"
 
 
 async def progress(session: AsyncSession, broadcast_id: int) -> dict[str, int]:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from data import outbox
+from data import reminders as reminder_store
 from data.models import (
     Broadcast,
     Certificate,
@@ -26,6 +27,7 @@ from data.models import (
     LessonProgress,
     MentorCode,
     MentorInvite,
+    OutboxMessage,
     ProcessedEvent,
     QuizAnswer,
     QuizAttempt,
@@ -33,6 +35,7 @@ from data.models import (
 )
 
 ACTIVITY_RESOLUTION = timedelta(minutes=10)
+MAX_OPEN_QUESTIONS = 5  # a learner's questions waiting for people at once; more are not queued
 
 
 def _insert_for(dialect: str, table: Any) -> Any:
@@ -93,6 +96,7 @@ class SqlStore:
         self._dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         self._hot = _hot_statements(self._dialect)
         self._states_read: dict[int, Any] = {}  # read with the learner, handed out once by `state`
+        self.nothing_to_keep = False  # set for a person who has not consented: the event leaves no trace
 
     async def _core(self, statement: Any, parameters: dict[str, Any]) -> CursorResult[Any]:
         """A plain statement on the session's connection, past the ORM's bookkeeping (no entities are
@@ -113,6 +117,24 @@ class SqlStore:
         )
         return bool(result.rowcount)
 
+    def keep_nothing(self) -> None:
+        """This event leaves no trace: the person has not consented (see Assistant._apply)."""
+        self.nothing_to_keep = True
+
+    async def unclaim_event(self, channel: str, event_id: str) -> None:
+        await self.session.execute(
+            delete(ProcessedEvent).where(
+                ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id
+            )
+        )
+
+    async def purge_events(self, before: datetime) -> int:
+        """Forget the ids of events processed before `before` (redeliveries come within minutes)."""
+        result = await self.session.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.processed_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     # --- learners ------------------------------------------------------------------------------
     async def learner(self, channel: str, user_id: str) -> Learner | None:
         row = (
@@ -124,6 +146,8 @@ class SqlStore:
         self._states_read[learner.id] = row[1]
         if self.now - _aware(learner.last_active_at) > ACTIVITY_RESOLUTION:
             learner.last_active_at = self.now  # minutes are enough for "active in the last 7 days"
+        if learner.unreachable_at is not None:
+            learner.unreachable_at = None  # they wrote to us: the chat is open again
         return learner
 
     async def create_learner(self, channel: str, user_id: str, chat_id: str, display_name: str) -> Learner:
@@ -262,6 +286,18 @@ class SqlStore:
 
     # --- questions -----------------------------------------------------------------------------
     async def queue_question(self, learner_id: int, text: str, candidates: list[dict[str, Any]]) -> None:
+        """Queue a question for people to answer, unless the learner already has `MAX_OPEN_QUESTIONS`
+        waiting or the same text is waiting already: one person cannot fill the commune's queue."""
+        waiting = (
+            await self.session.scalars(
+                select(UnansweredQuestion.text)
+                .where(UnansweredQuestion.learner_id == learner_id, UnansweredQuestion.status == "open")
+                .limit(MAX_OPEN_QUESTIONS)
+            )
+        ).all()
+        same = " ".join(text.casefold().split())
+        if len(waiting) >= MAX_OPEN_QUESTIONS or any(" ".join(w.casefold().split()) == same for w in waiting):
+            return
         self.session.add(
             UnansweredQuestion(
                 learner_id=learner_id,
@@ -384,6 +420,18 @@ class SqlStore:
         await outbox.enqueue(self.session, broadcast, [learner], reply, self.now)
         return broadcast.id
 
+    async def push_progress(self, broadcast_id: int) -> dict[str, int]:
+        """How many of a push's messages are in each status."""
+        return await outbox.progress(self.session, broadcast_id)
+
+    async def push_recipients(self, broadcast_id: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(OutboxMessage.learner_id).where(
+                OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.learner_id.is_not(None)
+            )
+        )
+        return [int(i) for i in rows if i is not None]
+
     async def push(
         self, mentor: Learner, recipients: list[Learner], lesson_id: str, text: str, reply: dict[str, Any]
     ) -> Broadcast:
@@ -419,16 +467,60 @@ class SqlStore:
     async def code_taken(self, code: str) -> bool:
         return bool(await self.session.scalar(select(func.count()).where(Certificate.code == code)))
 
+    # --- reachability (see bot.channels.reachability) -------------------------------------------
+    async def mark_unreachable(self, channel: str, chat_id: str) -> int:
+        """The channel refused this chat for good (the learner blocked the bot, the account is gone):
+        pushes skip the learner and the messages still waiting for the chat are given up, not retried.
+        Returns how many learners were marked (0 when already marked or unknown)."""
+        result = await self.session.execute(
+            update(Learner)
+            .where(
+                Learner.channel == channel,
+                Learner.chat_id == chat_id,
+                Learner.deleted_at.is_(None),
+                Learner.unreachable_at.is_(None),
+            )
+            .values(unreachable_at=self.now)
+        )
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status == "pending",
+            )
+            .values(status="failed", updated_at=self.now, error="unreachable")
+        )
+        return int(cast(CursorResult[Any], result).rowcount or 0)
+
+    async def mark_reachable(self, channel: str, chat_id: str) -> int:
+        """The chat is open again (the learner unblocked the bot); returns how many learners."""
+        result = await self.session.execute(
+            update(Learner)
+            .where(
+                Learner.channel == channel,
+                Learner.chat_id == chat_id,
+                Learner.unreachable_at.is_not(None),
+            )
+            .values(unreachable_at=None)
+        )
+        return int(cast(CursorResult[Any], result).rowcount or 0)
+
     # --- personal data (see bot.privacy) --------------------------------------------------------
     async def personal_data(self, learner: Learner) -> dict[str, Any]:
         """What is stored about a learner, for showing it to them."""
         mentor = await self.session.get(Learner, learner.mentor_id) if learner.mentor_id else None
-        questions = await self.session.scalar(
-            select(func.count()).where(UnansweredQuestion.learner_id == learner.id)
-        )
+        asked = (
+            await self.session.scalars(
+                select(UnansweredQuestion.text)
+                .where(UnansweredQuestion.learner_id == learner.id)
+                .order_by(UnansweredQuestion.id)
+            )
+        ).all()
         return {
             "completed": len(await self.completed(learner.id)),
-            "questions": int(questions or 0),
+            "questions": len(asked),
+            "asked": list(asked),
             "mentor": mentor.name if mentor is not None else None,
         }
 
@@ -455,6 +547,8 @@ class SqlStore:
             update(Certificate).where(Certificate.learner_id == learner.id).values(name=None)
         )
         await outbox.cancel_for(self.session, learner.id, self.now)
+        await outbox.erase_texts_for(self.session, learner.id, learner.name)
+        await reminder_store.erase(self.session, learner.id, learner.name, learner.mentor_id)
         learner.name = None
         learner.display_name = None
         learner.age_group = None

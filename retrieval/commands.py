@@ -5,24 +5,28 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lessons.models import Curriculum
-from retrieval.answers import Outcome
+from retrieval.answers import Answer, Outcome
 from retrieval.encoders import load_encoder
 from retrieval.evaluation import (
+    MAX_IN_SCOPE_DECLINED,
+    MAX_WRONG_CONFIDENT,
+    MAX_WRONG_CONFIDENT_HOWTO,
     THRESHOLDS_FILE,
     Report,
     calibrate,
     load_questions,
-    report,
+    reports_by_kind,
     run,
     save_thresholds,
 )
-from retrieval.retriever import Method, Thresholds
+from retrieval.retriever import Method, Retriever, Thresholds
 from retrieval.service import DEFAULT_METHOD, Opened, open_retriever
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "questions.yaml"
@@ -56,80 +60,124 @@ def index_build(
     manifest = opened.manifest
     state = "built" if opened.built else "already current"
     console.print(
-        f"Index {state}: {manifest.passages} passages, encoder "
+        f"Index {state}: {manifest.passages - manifest.asks} passages and {manifest.asks} asks, encoder "
         f"{manifest.encoder}, dimension {manifest.dimension}, content {manifest.content_hash[:12]}; "
         f"{seconds:.1f} s in all."
     )
 
 
-def ask(
-    console: Console, encoder: str, curriculum: Curriculum, data_dir: Path, question: str, *, as_json: bool
-) -> None:
-    opened = _open(console, encoder, curriculum, data_dir, force=False)
-    retriever = opened.retriever
+def _answer_text(curriculum: Curriculum, answer: Answer) -> str:
+    """What the learner would read: the shown cards (title and text), or the glossary entry."""
+    best = answer.best
+    if best is None or answer.outcome is Outcome.UNKNOWN:
+        return ""
+    if best.lesson_id:
+        lesson = curriculum.lesson(best.lesson_id)
+        if lesson is None or not answer.cards:
+            return ""
+        cards = [lesson.card(n) for n in answer.cards]
+        return f"{lesson.title}\n" + "\n\n".join(f"{card.title}\n{card.text}" for card in cards)
+    entry = next((g for g in curriculum.glossary if g.term == best.term), None)
+    return f"{entry.term}\n{entry.text}" if entry else ""
+
+
+def answer_record(
+    retriever: Retriever, question: str, *, with_text: Curriculum | None = None
+) -> dict[str, Any]:
+    """One question answered, as a JSON-ready record (what `hocvuso ask --json` prints)."""
     started = time.perf_counter()
     ranking = retriever.rank(question)
-    outcome = retriever.decide(ranking)
-    candidates = retriever.candidates(ranking)
+    answer = retriever.answer_for(ranking)
+    outcome = answer.outcome
     elapsed_ms = (time.perf_counter() - started) * 1000
-    best = candidates[0] if candidates else None
-    answer_text = ""
-    if best is not None and best.lesson_id:
-        lesson = curriculum.lesson(best.lesson_id)
-        if lesson is not None:
-            card = lesson.card(best.card_number)
-            answer_text = f"{lesson.title} — {card.title}\n{card.text}"
-    elif best is not None:
-        entry = next((g for g in curriculum.glossary if g.term == best.term), None)
-        answer_text = f"{entry.term}\n{entry.text}" if entry else ""
+    best = answer.best
+    record: dict[str, Any] = {
+        "question": question,
+        "method": str(retriever.method),
+        "outcome": str(outcome),
+        "urgent": answer.urgent,
+        "lesson": answer.lesson_id if outcome is not Outcome.UNKNOWN else "",
+        "cards": list(answer.cards),
+        "glossary": best.term
+        if best is not None and not best.lesson_id and outcome is not Outcome.UNKNOWN
+        else "",
+        "shape": str(ranking.shape) if ranking.shape else "",
+        "confidence": round(ranking.confidence, 4),
+        "cosine": round(ranking.cosine, 4),
+        "coverage": round(ranking.coverage, 4),
+        "candidates": [{**c.__dict__, "score": round(c.score, 4)} for c in answer.candidates],
+        "ms": round(elapsed_ms, 1),
+    }
+    if with_text is not None:
+        record["answer"] = _answer_text(with_text, answer)
+    return record
+
+
+def ask(
+    console: Console,
+    encoder: str,
+    curriculum: Curriculum,
+    data_dir: Path,
+    questions: list[str],
+    *,
+    as_json: bool,
+) -> None:
+    """Answer each question in one process: one JSON object per line (`as_json`, several questions),
+    a pretty JSON object (one question), or the decision, answer and candidates as text."""
+    # with JSON out, the progress bar of a due index build goes to stderr so stdout stays parseable
+    progress_console = Console(stderr=True) if as_json else console
+    opened = _open(progress_console, encoder, curriculum, data_dir, force=False)
+    retriever = opened.retriever
     limits = retriever.thresholds.get(retriever.method)
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "question": question,
-                    "method": str(retriever.method),
-                    "outcome": str(outcome),
-                    "confidence": round(ranking.confidence, 4),
-                    "cosine": round(ranking.cosine, 4),
-                    "coverage": round(ranking.coverage, 4),
-                    "thresholds": limits.__dict__ if limits else None,
-                    "answer": answer_text if outcome is not Outcome.UNKNOWN else "",
-                    "candidates": [{**c.__dict__, "score": round(c.score, 4)} for c in candidates],
-                    "ms": round(elapsed_ms, 1),
-                },
-                ensure_ascii=False,
-                indent=2,
+    for question in questions:
+        record = answer_record(retriever, question, with_text=curriculum)
+        if as_json:
+            record["thresholds"] = limits.__dict__ if limits else None
+            print(
+                json.dumps(record, ensure_ascii=False, indent=2 if len(questions) == 1 else None), flush=True
             )
+            continue
+        console.print(f"[bold]Question:[/bold] {question}")
+        console.print(
+            f"[bold]Decision:[/bold] {record['outcome']}{' (URGENT)' if record['urgent'] else ''}  "
+            f"(confidence {record['confidence']:.3f}; thresholds "
+            f"{limits.__dict__ if limits else 'not calibrated'}; shape {record['shape'] or '-'}; "
+            f"{record['ms']:.0f} ms)"
         )
-        return
-    console.print(
-        f"[bold]Decision:[/bold] {outcome}  (confidence {ranking.confidence:.3f}; "
-        f"thresholds {limits.__dict__ if limits else 'not calibrated'}; {elapsed_ms:.0f} ms)"
-    )
-    if outcome is Outcome.UNKNOWN:
-        console.print("[bold]Answer:[/bold] chưa có câu trả lời — the question would be queued for a mentor.")
-    else:
-        console.print(f"[bold]Answer:[/bold] {answer_text}")
-    table = Table(title="Top candidates")
-    for column in ("#", "passage", "score"):
-        table.add_column(column, justify="right" if column != "passage" else "left")
-    for number, candidate in enumerate(candidates, start=1):
-        table.add_row(str(number), candidate.passage_id, f"{candidate.score:.4f}")
-    console.print(table)
+        if record["outcome"] == str(Outcome.UNKNOWN):
+            console.print(
+                "[bold]Answer:[/bold] chưa có câu trả lời — the question would be queued for a mentor."
+            )
+        else:
+            shown = f" (cards {', '.join(map(str, record['cards']))})" if record["cards"] else ""
+            console.print(f"[bold]Answer{shown}:[/bold] {record['answer']}")
+        table = Table(title="Top candidates")
+        for column in ("#", "passage", "score"):
+            table.add_column(column, justify="right" if column != "passage" else "left")
+        for number, candidate in enumerate(record["candidates"], start=1):
+            table.add_row(str(number), candidate["passage_id"], f"{candidate['score']:.4f}")
+        console.print(table)
+
+
+def read_questions_file(path: Path) -> list[str]:
+    """One question per line; blank lines are skipped."""
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def eval_table(reports: list[Report], chosen: Method, source: str = "the dev questions") -> Table:
+    """One row per method on the whole set."""
     table = Table(title=f"Retrieval on {source}")
     columns = (
         "method",
-        "hit@1",
+        "card useful@1",
+        "lesson hit@1",
         "hit@3",
         "MRR",
         "hit@1 no-diacritics",
-        "OOS rejected",
-        "in-scope rejected",
-        "confident precision",
+        "wrong-confident",
+        "in-scope declined",
+        "OOS declined",
+        "confident",
         "p50 ms",
         "p95 ms",
     )
@@ -139,16 +187,51 @@ def eval_table(reports: list[Report], chosen: Method, source: str = "the dev que
         name = f"{r.method}{' (chosen)' if r.method is chosen else ''}"
         table.add_row(
             name,
-            f"{r.hit1:.2f}",
+            f"{r.card_useful1:.2f}",
+            f"{r.lesson_hit1:.2f}",
             f"{r.hit3:.2f}",
             f"{r.mrr:.2f}",
             f"{r.hit1_plain:.2f}",
-            f"{r.oos_rejected:.2f}",
-            f"{r.false_rejected:.2f}",
-            f"{r.confident_precision:.2f}",
+            f"{r.wrong_confident:.2f}",
+            f"{r.in_scope_declined:.2f}",
+            f"{r.oos_declined:.2f}",
+            f"{r.confident_share:.2f}",
             f"{r.p50_ms:.1f}",
             f"{r.p95_ms:.1f}",
         )
+    return table
+
+
+def kind_table(by_method: dict[Method, list[Report]], chosen: Method, source: str) -> Table:
+    """One row per method and kind of question."""
+    table = Table(title=f"By kind of question, {source}")
+    columns = (
+        "method",
+        "kind",
+        "questions",
+        "card useful@1",
+        "lesson hit@1",
+        "wrong-confident",
+        "in-scope declined",
+        "OOS declined",
+        "urgent",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column in {"method", "kind"} else "right")
+    for method, reports in by_method.items():
+        for r in reports[1:]:
+            dash = "—"
+            table.add_row(
+                f"{method}{' (chosen)' if method is chosen else ''}",
+                r.kind,
+                str(r.questions),
+                f"{r.card_useful1:.2f}" if r.in_scope else dash,
+                f"{r.lesson_hit1:.2f}" if r.in_scope else dash,
+                f"{r.wrong_confident:.2f}",
+                f"{r.in_scope_declined:.2f}" if r.in_scope else dash,
+                f"{r.oos_declined:.2f}" if r.out_of_scope else dash,
+                f"{r.urgent_share:.2f}",
+            )
     return table
 
 
@@ -162,8 +245,9 @@ def evaluate(
     do_calibrate: bool,
     as_json: bool,
 ) -> list[Report]:
+    """Every method on the question set, on the whole set and by kind; calibrate first if asked."""
     questions = load_questions(questions_path)
-    opened = _open(console, encoder, curriculum, data_dir, force=False)
+    opened = _open(Console(stderr=True) if as_json else console, encoder, curriculum, data_dir, force=False)
     retriever = opened.retriever
     retriever.encoder.queries(["khởi động"])  # the first call pays one-off set-up; keep it out of latency
     inside = sum(q.in_scope for q in questions)
@@ -176,28 +260,41 @@ def evaluate(
                 "questions": len(questions),
                 "in_scope": inside,
                 "passages": len(retriever.passages),
+                "asks": len(retriever.rows) - len(retriever.passages),
                 "content_hash": opened.manifest.content_hash,
+                "objective": (
+                    f"unknown: in-scope declined <= {MAX_IN_SCOPE_DECLINED}, then most out-of-scope "
+                    f"declined; confident: wrong-confident <= {MAX_WRONG_CONFIDENT} "
+                    f"(how-to <= {MAX_WRONG_CONFIDENT_HOWTO}), then most right confident answers, "
+                    "then fewest wrong"
+                ),
             },
         )
         retriever.thresholds = chosen
-        console.print(
-            f"Calibrated on {len(questions)} questions ({inside} in scope), written to {THRESHOLDS_FILE}:"
-        )
-        for method, limits in chosen.items():
+        if not as_json:
             console.print(
-                f"  {method:9s} unknown < {limits.unknown:.4f} <= borderline < {limits.confident:.4f} "
-                f"<= confident"
+                f"Calibrated on {len(questions)} questions ({inside} in scope), written to {THRESHOLDS_FILE}:"
             )
-    reports = [report(m, run(retriever, questions, m)) for m in EVAL_METHODS]
+            for method, limits in chosen.items():
+                console.print(
+                    f"  {method:9s} unknown < {limits.unknown:.4f} <= borderline < {limits.confident:.4f} "
+                    f"<= confident"
+                )
+    by_method = {m: reports_by_kind(m, run(retriever, questions, m)) for m in EVAL_METHODS}
+    reports = [rows[0] for rows in by_method.values()]
     if as_json:
-        print(json.dumps([r.as_dict() for r in reports], indent=2))
-    else:
-        console.print(
-            f"{len(questions)} questions ({inside} in scope, {len(questions) - inside} out of scope; "
-            f"{reports[0].plain} in-scope typed without diacritics); {len(retriever.passages)} "
-            f"passages; encoder {retriever.encoder.name}"
-        )
-        # the table is read in logs and the README too, so it is never squeezed to a narrow terminal
-        table = eval_table(reports, DEFAULT_METHOD, questions_path.name)
-        Console(width=max(console.width, 140)).print(table)
+        print(json.dumps([r.as_dict() for rows in by_method.values() for r in rows], indent=2))
+        return reports
+    console.print(
+        f"{len(questions)} questions ({inside} in scope, {len(questions) - inside} out of scope; "
+        f"{reports[0].plain} in-scope typed without diacritics; "
+        f"{sum(any('#' in e and not e.startswith('glossary#') for e in q.expect) for q in questions)} "
+        f"labelled with cards); {len(retriever.passages)} passages and "
+        f"{len(retriever.rows) - len(retriever.passages)} asks; encoder {retriever.encoder.name}"
+    )
+    # the tables are read in logs and the README too, so they are never squeezed to a narrow terminal
+    wide = Console(width=max(console.width, 150))
+    wide.print(eval_table(reports, DEFAULT_METHOD, questions_path.name))
+    if any(len(rows) > 1 for rows in by_method.values()):
+        wide.print(kind_table(by_method, DEFAULT_METHOD, questions_path.name))
     return reports

@@ -1,13 +1,18 @@
-"""The dense index: a FAISS inner-product index with one row per passage, embedded as written.
+"""The dense index: a FAISS inner-product index with one row per indexed row (`retrieval.passages.Row`):
+each passage embedded as written, and each of its asks embedded as a question.
 
 A question typed without diacritics gets them back from the curriculum's own phrases before it is
 embedded (`retrieval.restore`), so it is compared with the written passages. (Index format 1 also
 stored a copy of every passage with its diacritics stripped; against restored questions it changed
 the dev-set ranking by one question in two hundred and doubled the build time, so it was dropped.)
 
-The index is kept in `<data_dir>/index/` with a manifest naming the encoder, the dimension and a hash
-of the passages; when any of them differs from what is running, the index is rebuilt and replaced
-atomically (temporary files, then rename, manifest last), so a reader never sees half an index.
+An ask is a question, so it is embedded with the encoder's query side (e5's "query: " prefix), the
+same side as the learner's question: e5 was trained to compare queries with queries that way.
+
+The index is kept in `<data_dir>/index/` with one manifest naming the encoder, the dimension and a
+hash of every row (cards, glossary entries and asks); when any of them differs from what is running,
+the index is rebuilt and replaced atomically (temporary files, then rename, manifest last), so a
+reader never sees half an index.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +32,13 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval.encoders import Encoder, Vectors
-from retrieval.passages import Passage, content_hash
+from retrieval.passages import Embeddable, content_hash
 
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "dense.faiss"
 MANIFEST_FILE = "manifest.json"
-INDEX_FORMAT = 2  # 2: one row per passage (1 had a stripped copy of each)
+INDEX_FORMAT = 3  # 3: asks rows, embedded as queries; 2: one row per passage; 1: a stripped copy of each
 BATCH = 16
 
 Progress = Callable[[int, int], None]  # (texts embedded so far, total)
@@ -46,7 +51,8 @@ class Manifest:
     encoder: str
     dimension: int
     content_hash: str
-    passages: int
+    passages: int  # rows in the index: passages and asks
+    asks: int = 0  # how many of those rows are asks
     built_at: str = ""
     build_seconds: float = 0.0
     format: int = INDEX_FORMAT
@@ -70,7 +76,7 @@ class Manifest:
 
 
 class DenseIndex:
-    """Inner-product search over passage embeddings; row i is passage i."""
+    """Inner-product search over row embeddings; index row i is row i."""
 
     def __init__(self, index: faiss.Index, passages: int) -> None:
         if index.ntotal != passages:
@@ -79,21 +85,30 @@ class DenseIndex:
         self.passages = passages
 
     @classmethod
-    def build(cls, encoder: Encoder, passages: list[Passage], progress: Progress | None = None) -> DenseIndex:
-        texts = [p.text for p in passages]
-        rows = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
-        for start in range(0, len(texts), BATCH):
-            chunk = texts[start : start + BATCH]
-            rows[start : start + len(chunk)] = encoder.passages(chunk)
-            if progress is not None:
-                progress(start + len(chunk), len(texts))
+    def build(
+        cls, encoder: Encoder, rows: Sequence[Embeddable], progress: Progress | None = None
+    ) -> DenseIndex:
+        vectors = np.zeros((len(rows), encoder.dimension), dtype=np.float32)
+        # asks and passages are embedded by different sides of the encoder, each in batches
+        groups = (
+            ([i for i, r in enumerate(rows) if not _is_ask(r)], encoder.passages),
+            ([i for i, r in enumerate(rows) if _is_ask(r)], encoder.queries),
+        )
+        done = 0
+        for numbers, embed in groups:
+            for start in range(0, len(numbers), BATCH):
+                chunk = numbers[start : start + BATCH]
+                vectors[chunk] = embed([rows[i].text for i in chunk])
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, len(rows))
         index = faiss.IndexFlatIP(encoder.dimension)
-        if len(rows):
-            index.add(rows)
-        return cls(index, len(passages))
+        if len(vectors):
+            index.add(vectors)
+        return cls(index, len(rows))
 
     def scores(self, query: Vectors) -> npt.NDArray[np.float32]:
-        """Cosine similarity of one L2-normalised query row to every passage, in passage order."""
+        """Cosine similarity of one L2-normalised query vector to every row, in row order."""
         out = np.full(self.passages, -1.0, dtype=np.float32)
         if self.passages == 0:
             return out
@@ -102,6 +117,10 @@ class DenseIndex:
         valid = ids[0] >= 0
         out[ids[0][valid]] = found[0][valid]
         return out
+
+
+def _is_ask(row: Embeddable) -> bool:
+    return bool(getattr(row, "ask", False))
 
 
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
@@ -121,18 +140,20 @@ def _write_text(path: str, text: str) -> None:
 
 def load_or_build(
     encoder: Encoder,
-    passages: list[Passage],
+    passages: Sequence[Embeddable],
     directory: Path,
     *,
     force: bool = False,
     progress: Progress | None = None,
 ) -> tuple[DenseIndex, Manifest, bool]:
-    """The stored index if it is current, else a freshly built and stored one; True when built."""
+    """The stored index over `passages` (rows: `retrieval.passages.build_rows`, or bare passages) if it
+    is current, else a freshly built and stored one; True when built."""
     wanted = Manifest(
         encoder=encoder.name,
         dimension=encoder.dimension,
         content_hash=content_hash(passages),
         passages=len(passages),
+        asks=sum(_is_ask(p) for p in passages),
     )
     manifest_path, index_path = directory / MANIFEST_FILE, directory / INDEX_FILE
     stored = None if force else Manifest.read(manifest_path)

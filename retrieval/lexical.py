@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 import bm25s
 import numpy as np
 import numpy.typing as npt
 
 from retrieval.normalize import repair_telex, syllables
-from retrieval.passages import Passage
 
 # bm25s sets its own logger to DEBUG when imported, which would print a line for every index build
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -34,10 +35,17 @@ def tokens(text: str, *, pairs: bool, known: frozenset[str] = frozenset()) -> li
     return words
 
 
-class LexicalIndex:
-    """BM25 scores of a question against every passage."""
+class Worded(Protocol):
+    """What the lexical index reads of a passage or row."""
 
-    def __init__(self, passages: list[Passage], *, pairs: bool = True) -> None:
+    @property
+    def words(self) -> str: ...
+
+
+class LexicalIndex:
+    """BM25 scores of a question against every row (or passage), in order."""
+
+    def __init__(self, passages: Sequence[Worded], *, pairs: bool = True) -> None:
         self.pairs = pairs
         corpus = [tokens(p.words, pairs=pairs) for p in passages]
         self.size = len(passages)
@@ -51,8 +59,9 @@ class LexicalIndex:
     def query_tokens(self, question: str) -> list[str]:
         return tokens(question, pairs=self.pairs, known=self.vocabulary)
 
-    def scores(self, question: str) -> npt.NDArray[np.float32]:
-        words = [w for w in self.query_tokens(question) if w in self._known]
+    def scores(self, question: str, extra: Sequence[str] = ()) -> npt.NDArray[np.float32]:
+        """BM25 of the question's tokens, plus `extra` tokens (a repeated token weighs twice)."""
+        words = [w for w in [*self.query_tokens(question), *extra] if w in self._known]
         if not words or not self.size:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(words), dtype=np.float32)

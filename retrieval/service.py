@@ -1,8 +1,8 @@
 """Assembling the answerer the assistant uses: encoder, passages, indexes, fusion and thresholds.
 
 `build_answerer` is what `bot.app` calls at start-up. It is cheap when the stored dense index matches
-the curriculum and the encoder (a file read); otherwise it embeds every passage once and stores the
-new index for the next start.
+the curriculum and the encoder (a file read); otherwise it embeds every passage and every ask once and
+stores the new index for the next start.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from retrieval.dense import Manifest, Progress, load_or_build
 from retrieval.encoders import Encoder, load_encoder
 from retrieval.evaluation import load_thresholds
 from retrieval.lexical import LexicalIndex
-from retrieval.passages import build_passages
+from retrieval.passages import build_passages, build_rows
+from retrieval.restore import Restorer
 from retrieval.retriever import Method, Retriever
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,15 @@ def open_retriever(
     """Load (or build and store) the indexes and return the retriever with its calibrated thresholds."""
     model = load_encoder(encoder) if isinstance(encoder, str) else encoder
     passages = build_passages(curriculum)
-    dense, manifest, built = load_or_build(
-        model, passages, index_dir(data_dir), force=force, progress=progress
-    )
+    # diacritics come back from the cards' and glossary's own words, never from the asks (typed plain)
+    restorer = Restorer(p.text for p in passages)
+    rows = build_rows(passages, restorer.restore)
+    dense, manifest, built = load_or_build(model, rows, index_dir(data_dir), force=force, progress=progress)
     if built:
         log.info(
-            "dense index built: %d passages with %s in %.1f s",
+            "dense index built: %d passages and %d asks with %s in %.1f s",
             len(passages),
+            len(rows) - len(passages),
             model.name,
             manifest.build_seconds,
         )
@@ -72,7 +75,9 @@ def open_retriever(
         passages,
         model,
         dense,
-        LexicalIndex(passages),
+        LexicalIndex(rows),
+        rows=rows,
+        restorer=restorer,
         method=method,
         weight=DEFAULT_WEIGHT,
         thresholds=thresholds,

@@ -11,6 +11,12 @@ request log is silenced in `bot.app.configure_logging`) and errors name only the
 - Zalo has no buttons: options are numbered ("1. …") and the learner types the number or the words.
 - Messages are split at 2000 characters; a send is retried once (with backoff) after a network error,
   a 5xx or a 429, never after a 4xx such as 400 or 401.
+
+Unusual events: `message.link.received` (a text with a link, what a learner passes on to ask "is this
+a scam?") is read as text: the learner's words plus the link when the words do not already hold it.
+A body without `event_name` is logged by its shape (key names only) and acknowledged, and counted for
+/healthz. A refusal for good (403, or 400/404 saying the chat or user does not exist or blocked the
+bot; Zalo's documentation lists no specific code for a blocked bot) raises `ChatUnreachable`.
 """
 
 from __future__ import annotations
@@ -21,14 +27,17 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from bot.channels.base import ChatUnreachable, Unreadable, field_name, readable, shape
 from bot.channels.numbered import numbered_texts
 from bot.channels.ratelimit import ZALO_LIMITS, Limits, RateLimiter
+from bot.channels.reachability import Reachability
 from bot.channels.serial import SerialExecutor
 from bot.channels.splitting import split_text
 from bot.channels.supervise import supervise
@@ -46,6 +55,11 @@ MEDIA_EVENTS = {
     "message.voice.received": "voice",
     "message.unsupported.received": "unsupported",
 }
+TEXT_EVENT = "message.text.received"
+LINK_EVENT = "message.link.received"
+# 400/404 descriptions that mean the chat is gone for good (other 400s are our mistakes, e.g. a text
+# too long, and must not cost a learner their pushes)
+GONE = re.compile(r"(chat|user|recipient)\b.*\b(not found|not exist|does not exist|invalid)|block", re.I)
 
 
 class ZaloApiError(Exception):
@@ -61,6 +75,15 @@ class ZaloApiError(Exception):
     def retryable(self) -> bool:
         return self.code is None or self.code == 429 or self.code >= 500
 
+    @property
+    def unreachable(self) -> str | None:
+        """Why the chat can never be written to, or None when this failure may pass."""
+        if self.code == 403:
+            return "forbidden"
+        if self.code in (400, 404) and GONE.search(self.description):
+            return "blocked" if "block" in self.description.lower() else "chat not found"
+        return None
+
 
 def check_secret(expected: str, given: str | None) -> bool:
     """The webhook's secret header, compared in constant time."""
@@ -74,6 +97,41 @@ def unwrap(body: Any) -> dict[str, Any] | None:
     if "event_name" not in body and isinstance(body.get("result"), dict):
         body = body["result"]
     return body if isinstance(body.get("event_name"), str) else None
+
+
+def link_text(message: dict[str, Any]) -> str:
+    """What a learner sent with a link: their words, and the link itself when the words lack it.
+
+    Zalo's documentation does not fix the shape of a link event; the link is looked for where the
+    platform and its client libraries put it (`url`, `link.url`, `links[].url`, `attachments[]`)."""
+    typed = message.get("text")
+    text = typed if isinstance(typed, str) else ""
+    candidates: list[Any] = [message.get("url"), message.get("href")]
+    for key in ("link", "preview"):
+        if isinstance(message.get(key), dict):
+            candidates.append(message[key].get("url"))
+        elif isinstance(message.get(key), str):
+            candidates.append(message[key])
+    for key in ("links", "attachments"):
+        items = message.get(key)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                payload = item.get("payload")
+                candidates += [item.get("url"), payload.get("url") if isinstance(payload, dict) else None]
+    links: list[str] = []
+    for url in candidates:
+        if isinstance(url, str) and url.strip() and url.strip() not in text and url.strip() not in links:
+            links.append(url.strip())
+    return "\n".join(part for part in [text.strip(), *links] if part)
+
+
+def is_forwarded(message: dict[str, Any]) -> bool:
+    """Zalo's documentation marks no forwarded message; should the platform add a `forward…` field or
+    `is_forwarded`, the message is treated as forwarded content like Telegram's."""
+    return message.get("is_forwarded") is True or any(
+        isinstance(key, str) and key.startswith("forward") and message[key] not in (None, False, "")
+        for key in message
+    )
 
 
 def to_incoming(event: dict[str, Any]) -> Incoming | None:
@@ -93,11 +151,25 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
     if not message_id:  # without an id, the event's own content identifies a redelivery
         message_id = "h" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:32]
     event_id = f"{chat_id}:{message_id}"  # ids are unique per chat at least
-    name = str(sender.get("display_name") or sender.get("name") or "")[:100]
-    if event["event_name"] == "message.text.received":
-        text = message.get("text")
+    name = readable(str(sender.get("display_name") or sender.get("name") or "")[:100])
+    forwarded = is_forwarded(message)
+    text = link_text(message) if event["event_name"] == LINK_EVENT else message.get("text")
+    text = readable(text) if isinstance(text, str) else None
+    if event["event_name"] == TEXT_EVENT and not forwarded:
         incoming = text_event(CHANNEL, user_id, event_id, text if isinstance(text, str) else "", name)
         return Incoming(**{**incoming.__dict__, "chat_id": chat_id})
+    if event["event_name"] in (TEXT_EVENT, LINK_EVENT) and isinstance(text, str) and text:
+        # a link or a forward is content the learner passes on: text, never a command
+        return Incoming(
+            channel=CHANNEL,
+            user_id=user_id,
+            event_id=event_id,
+            kind=Kind.TEXT,
+            text=text,
+            chat_id=chat_id,
+            display_name=name,
+            forwarded=forwarded,
+        )
     return Incoming(
         channel=CHANNEL,
         user_id=user_id,
@@ -106,7 +178,19 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
         chat_id=chat_id,
         display_name=name,
         media=MEDIA_EVENTS.get(event["event_name"], "unsupported"),
+        forwarded=forwarded,
     )
+
+
+def ignored_on_purpose(event: dict[str, Any]) -> bool:
+    """Events the assistant leaves alone by design (groups, other bots), as against unreadable ones."""
+    message = event.get("message")
+    if not isinstance(message, dict):
+        return False
+    sender, chat = message.get("from"), message.get("chat")
+    if isinstance(sender, dict) and sender.get("is_bot") is True:
+        return True
+    return isinstance(chat, dict) and str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE"
 
 
 class ZaloChannel:
@@ -123,6 +207,7 @@ class ZaloChannel:
         limits: Limits = ZALO_LIMITS,
         retry_delay: float = 1.0,
         public_media: Callable[[str], str | None] | None = None,
+        reachability: Reachability | None = None,
     ) -> None:
         self.assistant = assistant
         self._base = f"{api_base.rstrip('/')}/bot{token}"
@@ -131,7 +216,15 @@ class ZaloChannel:
         self.executor = SerialExecutor()
         self.retry_delay = retry_delay
         self.public_media = public_media
+        self._reachability = reachability
         self.problem: str | None = None  # the last failure to reach Zalo, for /healthz
+        self.unreadable = Unreadable()  # bodies that could not be read, for /healthz
+
+    @property
+    def reachability(self) -> Reachability:
+        if self._reachability is None:
+            self._reachability = Reachability(self.assistant.sessions, self.assistant.clock)
+        return self._reachability
 
     # --- the Bot API ------------------------------------------------------------------------------
     async def call(
@@ -170,10 +263,24 @@ class ZaloChannel:
 
     # --- incoming ---------------------------------------------------------------------------------
     def accept(self, body: Any) -> bool:
-        """Queue one event (webhook body or polled update) for its learner; False if it is not one."""
+        """Queue one event (webhook body or polled update) for its learner; False if it is not one.
+
+        Nothing disappears without a trace: a body without `event_name`, or an event without a
+        message or sender, is logged by its shape (key names, never values) and counted."""
         event = unwrap(body)
-        incoming = to_incoming(event) if event is not None else None
+        if event is None:
+            self.unreadable.skipped += 1
+            log.warning("zalo: a body without event_name was acknowledged and skipped: %s", shape(body))
+            return False
+        incoming = to_incoming(event)
         if incoming is None:
+            if not ignored_on_purpose(event):
+                self.unreadable.skipped += 1
+                log.warning(
+                    "zalo: a %s event without a readable message or sender was skipped: %s",
+                    field_name(event["event_name"].replace(".", "_")),
+                    shape(event),
+                )
             return False
         return self.executor.submit(incoming.user_id, lambda: self._process(incoming))
 
@@ -186,9 +293,14 @@ class ZaloChannel:
         replies = await self.assistant.handle(event)
         try:
             await self.send(event.reply_to, replies)
-        except ZaloApiError as error:
+        except ChatUnreachable as gone:
+            await self.reachability.unreachable(CHANNEL, event.reply_to, gone.reason)
+        except ZaloApiError as error:  # the message id only: the event id also holds the chat id
             log.warning(
-                "zalo: replies to event %s not delivered (%s %s)", event.event_id, error.method, error.code
+                "zalo: replies to message %s not delivered (%s %s)",
+                event.event_id.rpartition(":")[2],
+                error.method,
+                error.code,
             )
 
     async def run_polling(self, stop: asyncio.Event, polling_timeout: int = 20) -> None:
@@ -254,7 +366,13 @@ class ZaloChannel:
 
     async def _send(self, chat_id: str, method: str, payload: dict[str, Any]) -> None:
         await self.limiter.acquire(chat_id)
-        await self.call(method, payload)
+        try:
+            await self.call(method, payload)
+        except ZaloApiError as error:
+            reason = error.unreachable
+            if reason is None:
+                raise
+            raise ChatUnreachable(CHANNEL, chat_id, reason) from error
 
     async def close(self, grace: float = 30.0) -> None:
         """Finish the events in hand, then close the HTTP client."""

@@ -12,8 +12,10 @@ mentor's own learners, so a guessed or stale id gets "not found", never someone 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot import texts
@@ -31,7 +33,8 @@ from retrieval.normalize import fold
 # "ma AB3CDE", "mã: ab3cde", "ma m_AB3CDE": a code always holds a digit, so "ma otp" stays a question
 _CODE_MESSAGE = re.compile(r"^ma\s*:?\s*(?:[mi]_)?([a-z0-9]{6,8})$")
 MAX_ANSWER = 1000
-MAX_LEARNER_BUTTONS = 12
+MAX_LEARNER_BUTTONS = 12  # questions listed at once
+PANEL_PAGE = 8  # learners per page of the mentor's panel
 PUSH_REPEAT_WINDOW = timedelta(minutes=10)  # a second tap on the same push within this is not sent again
 COMMANDS = frozenset({"hocvien", "cauhoi", "madaisu", "daisu"})
 
@@ -47,11 +50,13 @@ class Mentoring:
         *,
         stuck_days: int = 7,
         telegram_link: str | None = None,
+        qr_dir: Path | None = None,
     ) -> None:
         self.curriculum = curriculum
         self.communes = communes
         self.clock = clock
         self.stuck_days = stuck_days
+        self.qr_dir = qr_dir  # where printable QR images of mentors' Telegram links are drawn
         # e.g. "https://t.me/hocvuso_bot?start=": a mentor's deep link is this followed by m_<code>
         self.telegram_link = telegram_link
 
@@ -75,7 +80,9 @@ class Mentoring:
         elif command == "cauhoi":
             await self._questions(store, learner, turn)
         else:
-            await self._panel(store, learner, turn)
+            state["step"] = "menu"
+            await self._panel(store, learner, turn, state)
+            return True
         state["step"] = "menu"
         return True
 
@@ -100,7 +107,11 @@ class Mentoring:
                 turn.say(texts.MENTOR_NOT_YOURS, [Button(texts.BTN_MENTOR_HOME, "m:home")])
                 return True
         if action == "home":
-            await self._panel(store, learner, turn)
+            await self._panel(store, learner, turn, state)
+        elif action == "page" and args and (page := _int(args[0])) is not None:
+            await self._panel(store, learner, turn, state, page)
+        elif action == "qr":
+            await self._qr(store, learner, turn)
         elif action == "l" and args and (learner_id := _int(args[0])) is not None:
             await self._learner(store, learner, learner_id, turn)
         elif action == "push":
@@ -126,6 +137,9 @@ class Mentoring:
             return False
         if state.get("step") == "mentor_reply" and learner.role == "mentor":
             await self._send_answer(store, learner, state, text, turn)
+            return True
+        on_panel = state.get("step") == "mentor_panel" and learner.role == "mentor"
+        if on_panel and await self._find(store, learner, state, text, turn):
             return True
         match = _CODE_MESSAGE.match(fold(text))
         if match is None or not any(ch.isdigit() for ch in match.group(1)):
@@ -201,9 +215,22 @@ class Mentoring:
         stuck = texts.MENTOR_STUCK if days >= self.stuck_days and not finished_core else ""
         return active, stuck
 
-    async def _panel(self, store: SqlStore, mentor: Learner, turn: Turn) -> None:
+    async def _sorted_mentees(self, store: SqlStore, mentor: Learner) -> list[tuple[Learner, set[str], bool]]:
+        """The mentor's learners, those who need help first: stuck, then fewest core lessons, then name."""
+        core = {le.id for le in self.curriculum.core_lessons}
+        rows = []
+        for learner, _ in await store.mentees(mentor.id):
+            done = await store.completed(learner.id)
+            _, stuck = self._activity(learner, done)
+            rows.append((learner, done, bool(stuck)))
+        rows.sort(key=lambda r: (not r[2], len(core & r[1]), (r[0].name or "").lower(), r[0].id))
+        return rows
+
+    async def _panel(
+        self, store: SqlStore, mentor: Learner, turn: Turn, state: dict[str, Any] | None = None, page: int = 0
+    ) -> None:
         code = await store.mentor_code(mentor.id)
-        mentees = await store.mentees(mentor.id)
+        mentees = await self._sorted_mentees(store, mentor)
         target = self._target(mentor)
         missing = target - len(mentees)
         link = texts.MENTOR_LINK.format(link=f"{self.telegram_link}m_{code}") if self.telegram_link else ""
@@ -219,31 +246,121 @@ class Mentoring:
         ]
         if not mentees:
             lines.append(texts.MENTOR_NO_LEARNERS.format(code=code))
-        total = len(self.curriculum.lessons)
-        for number, (learner, done_count) in enumerate(mentees, 1):
-            done = await store.completed(learner.id)
+        pages = max(1, -(-len(mentees) // PANEL_PAGE))
+        page = min(max(page, 0), pages - 1)
+        shown = list(enumerate(mentees, 1))[page * PANEL_PAGE : (page + 1) * PANEL_PAGE]
+        core = self.curriculum.core_lessons
+        for number, (learner, done, _) in shown:
             active, stuck = self._activity(learner, done)
             lines.append(
                 texts.MENTOR_LEARNER_LINE.format(
                     number=number,
                     name=learner.name,
                     village=self._village(learner),
-                    done=done_count,
-                    total=total,
+                    done=sum(1 for le in core if le.id in done),
+                    total=len(core),
                     active=active,
                     stuck=stuck,
                 )
             )
+        if pages > 1:
+            lines.append(texts.MENTOR_PAGE.format(page=page + 1, pages=pages))
+        last = (state or {}).get("last_push")
+        if isinstance(last, dict) and last.get("broadcast"):
+            lines.append(await self._push_feedback(store, last))
         questions = await store.mentor_questions(mentor.id)
         buttons = [
-            Button(texts.BTN_MENTOR_LEARNER.format(name=learner.name), f"m:l:{learner.id}")
-            for learner, _ in mentees[:MAX_LEARNER_BUTTONS]
+            Button(texts.BTN_MENTOR_LEARNER.format(name=f"{number}. {learner.name}"), f"m:l:{learner.id}")
+            for number, (learner, _, _) in shown
         ]
+        if page + 1 < pages:
+            buttons.append(Button(texts.BTN_PAGE_NEXT, f"m:page:{page + 1}"))
+        if page > 0:
+            buttons.append(Button(texts.BTN_PAGE_PREV, f"m:page:{page - 1}"))
         if mentees:
             buttons.append(Button(texts.BTN_PUSH_ALL, "m:push"))
         buttons.append(Button(texts.BTN_MENTOR_QUESTIONS.format(count=len(questions)), "m:qs"))
+        if self.telegram_link and self.qr_dir is not None:
+            buttons.append(Button(texts.BTN_MENTOR_QR, "m:qr"))
         buttons.append(Button(texts.BTN_MENU, "menu"))
         turn.say("\n".join(lines), buttons)
+        if state is not None:  # a typed number or name on this panel opens that learner
+            state["step"] = "mentor_panel"
+            state["mentor_order"] = [learner.id for learner, _, _ in mentees]
+
+    async def _find(
+        self, store: SqlStore, mentor: Learner, state: dict[str, Any], text: str, turn: Turn
+    ) -> bool:
+        """A learner's number in the list, or (part of) their name, typed on the panel."""
+        order = [i for i in state.get("mentor_order", []) if isinstance(i, int)]
+        typed = fold(text)
+        if typed.isdecimal() and len(typed) < 6:
+            number = int(typed)
+            if 1 <= number <= len(order):
+                await self._learner(store, mentor, order[number - 1], turn)
+                return True
+            return False
+        if len(typed) < 2:
+            return False
+        found = [
+            learner
+            for learner, _, _ in await self._sorted_mentees(store, mentor)
+            if typed in fold(learner.name or "")
+        ]
+        if len(found) == 1:
+            await self._learner(store, mentor, found[0].id, turn)
+            return True
+        if found:
+            turn.say(
+                texts.MENTOR_FOUND_SEVERAL.format(count=len(found)),
+                [
+                    *(
+                        Button(texts.BTN_MENTOR_LEARNER.format(name=le.name), f"m:l:{le.id}")
+                        for le in found[:8]
+                    ),
+                    Button(texts.BTN_MENTOR_HOME, "m:home"),
+                ],
+            )
+            return True
+        return False
+
+    async def _push_feedback(self, store: SqlStore, last: dict[str, Any]) -> str:
+        """ "📤 «bài»: đã tới 4/5, 3/5 đã mở bài" for the mentor's last push."""
+        broadcast = _int(str(last.get("broadcast", "")))
+        lesson = self.curriculum.lesson(str(last.get("lesson", "")))
+        if broadcast is None or lesson is None:
+            return ""
+        counts = await store.push_progress(broadcast)
+        recipients = await store.push_recipients(broadcast)
+        opened = 0
+        for learner_id in recipients:
+            if await store.card_reached(learner_id, lesson.id) is not None:
+                opened += 1
+        return texts.MENTOR_PUSH_FEEDBACK.format(
+            lesson=lesson.title, sent=counts.get("sent", 0), total=len(recipients), opened=opened
+        )
+
+    async def _qr(self, store: SqlStore, mentor: Learner, turn: Turn) -> None:
+        """A printable QR image of the mentor's Telegram link, and the code for Zalo."""
+        code = await store.mentor_code(mentor.id)
+        if not self.telegram_link or self.qr_dir is None:
+            turn.say(texts.MENTOR_ZALO_JOIN.format(code=code), [Button(texts.BTN_MENTOR_HOME, "m:home")])
+            return
+        link = f"{self.telegram_link}m_{code}"
+        path = self.qr_dir / f"mentor-{mentor.id}.png"
+
+        def draw() -> None:
+            import segno
+
+            self.qr_dir.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            segno.make(link, error="m").save(str(path), scale=12, border=4)
+
+        await asyncio.to_thread(draw)
+        turn.say(
+            texts.MENTOR_QR.format(code=code, link=link),
+            [Button(texts.BTN_MENTOR_HOME, "m:home")],
+            image=str(path),
+        )
 
     async def _learner(self, store: SqlStore, mentor: Learner, learner_id: int, turn: Turn) -> None:
         learner = await store.mentee(mentor.id, learner_id)
@@ -304,12 +421,23 @@ class Mentoring:
             return
         who = recipients[0].name if target is not None and recipients else texts.MENTOR_EVERYONE
         suffix = f":{target}" if target is not None else ""
+        done = [await store.completed(learner.id) for learner in recipients]
+        buttons = []
+        for le in topic.lessons:
+            finished = sum(1 for d in done if le.id in d)
+            if target is not None:
+                mark = "✅ " if finished else ""
+                count = ""
+            else:
+                mark = "✅ " if recipients and finished == len(recipients) else ""
+                count = (
+                    f" ({finished}/{len(recipients)} xong)" if finished and finished < len(recipients) else ""
+                )
+            star = " ⭐" if le.core else ""
+            buttons.append(Button(f"{mark}{le.title}{star}{count}", f"m:pl:{le.id}{suffix}"))
         turn.say(
             texts.MENTOR_CHOOSE_LESSON.format(who=who),
-            [
-                *(Button(le.title, f"m:pl:{le.id}{suffix}") for le in topic.lessons),
-                Button(texts.BTN_MENTOR_HOME, "m:home"),
-            ],
+            [*buttons, Button(texts.BTN_MENTOR_HOME, "m:home")],
         )
 
     async def _push(
@@ -339,11 +467,22 @@ class Mentoring:
         if last.get("key") == key and now - datetime.fromisoformat(last["at"]) < PUSH_REPEAT_WINDOW:
             turn.say(texts.MENTOR_PUSHED_ALREADY.format(lesson=lesson.title), home)
             return
+        finished = [learner for learner in recipients if lesson.id in await store.completed(learner.id)]
+        recipients = [learner for learner in recipients if learner not in finished]
+        if not recipients:
+            turn.say(texts.MENTOR_PUSH_ALL_DONE.format(lesson=lesson.title), home)
+            return
         text = texts.PUSH_MESSAGE.format(mentor=mentor.name, lesson=lesson.title)
         reply = Reply(text, (Button(texts.BTN_PUSH_OPEN, f"lesson:{lesson.id}"),))
         broadcast = await store.push(mentor, recipients, lesson.id, text, reply_to_json(reply))
-        state["last_push"] = {"key": key, "at": now.isoformat()}
-        turn.say(texts.MENTOR_PUSHED.format(lesson=lesson.title, count=broadcast.recipients), home)
+        state["last_push"] = {
+            "key": key,
+            "at": now.isoformat(),
+            "broadcast": broadcast.id,
+            "lesson": lesson.id,
+        }
+        skipped = texts.MENTOR_PUSH_SKIPPED.format(count=len(finished)) if finished else ""
+        turn.say(texts.MENTOR_PUSHED.format(lesson=lesson.title, count=broadcast.recipients) + skipped, home)
 
     async def _questions(self, store: SqlStore, mentor: Learner, turn: Turn) -> None:
         questions = await store.mentor_questions(mentor.id)
@@ -399,7 +538,7 @@ class Mentoring:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isascii() and text.isdecimal() and len(text) < 12 else None
 
 
 def _date(moment: datetime) -> str:

@@ -91,16 +91,18 @@ class Privacy:
         ages = dict(texts.AGE_GROUPS)
         none = texts.MY_DATA_NONE
         registered = learner.registered_at
-        turn.say(
-            texts.MY_DATA.format(
-                name=learner.name or none,
-                commune=commune.name if commune else none,
-                village=self._village(learner),
-                age=ages.get(learner.age_group or "", none),
-                channel=learner.channel,
-                registered=utc(registered).astimezone(VIETNAM).strftime("%d/%m/%Y") if registered else none,
-                completed=data["completed"],
-                questions=data["questions"],
-                mentor=data["mentor"] or none,
-            )
+        text = texts.MY_DATA.format(
+            name=learner.name or none,
+            commune=commune.name if commune else none,
+            village=self._village(learner),
+            age=ages.get(learner.age_group or "", none),
+            channel=learner.channel,
+            registered=utc(registered).astimezone(VIETNAM).strftime("%d/%m/%Y") if registered else none,
+            completed=data["completed"],
+            questions=data["questions"],
+            mentor=data["mentor"] or none,
         )
+        asked = [f"«{q[:80]}»" for q in data.get("asked", [])[-5:]]
+        if asked:
+            text += "\n" + texts.MY_DATA_ASKED.format(questions="; ".join(asked))
+        turn.say(text)

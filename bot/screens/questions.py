@@ -14,11 +14,14 @@ from typing import Any
 
 from bot import texts
 from bot.messages import Button
-from bot.ports import Answerer
+from bot.ports import Answerer, Knowledge
 from bot.screens.base import Conversation, Screens
+from data.commune import CommuneConfig
 from lessons.models import Curriculum, Lesson
 from retrieval.answers import Outcome
+from retrieval.knowledge import KnowledgeMatch
 from retrieval.normalize import has_words
+from retrieval.urgent import default_urgency
 
 MAX_QUESTION = 300  # a question is cut to this for retrieval and the queue
 
@@ -26,10 +29,19 @@ MAX_QUESTION = 300  # a question is cut to this for retrieval and the queue
 class QuestionScreen:
     """Answers a learner's free question."""
 
-    def __init__(self, curriculum: Curriculum, screens: Screens, answerer: Answerer | None) -> None:
+    def __init__(
+        self,
+        curriculum: Curriculum,
+        screens: Screens,
+        answerer: Answerer | None,
+        communes: CommuneConfig,
+        knowledge: Knowledge | None = None,
+    ) -> None:
         self.curriculum = curriculum
         self.screens = screens
         self.answerer = answerer
+        self.communes = communes
+        self.knowledge = knowledge
 
     def prompt(self, c: Conversation) -> None:
         c.state["step"] = "ask"
@@ -57,6 +69,12 @@ class QuestionScreen:
         if len(text) > MAX_QUESTION:
             c.say(texts.TOO_LONG.format(limit=MAX_QUESTION))
             text = text[:MAX_QUESTION]
+        if self.knowledge is not None and not default_urgency().lessons(text):
+            # the commune's reviewed answers first; an urgent story still gets the action card
+            found = await self.knowledge.match(c.learner.commune_id, text)
+            if found is not None:
+                self._commune_answer(c, text, found, back)
+                return
         if self.answerer is None:
             c.say(texts.ANSWER_UNKNOWN_NOT_QUEUED, back)
             return
@@ -115,6 +133,21 @@ class QuestionScreen:
                 return
         await c.store.queue_question(c.learner.id, text, candidates)
         c.say(texts.ANSWER_UNKNOWN, back)
+
+    def _commune_answer(self, c: Conversation, text: str, found: KnowledgeMatch, back: list[Button]) -> None:
+        commune = self.communes.commune(found.commune_id)
+        lesson = self.curriculum.lesson(found.lesson_id or "")
+        buttons = (
+            [Button(texts.BTN_OPEN_LESSON.format(title=lesson.title), f"lesson:{lesson.id}")]
+            if lesson
+            else []
+        )
+        # a wrong match can still reach a person with one tap
+        c.state["pending_question"] = {"text": text, "candidates": [{"entry": found.entry_id}]}
+        c.say(
+            texts.KB_ANSWER.format(commune=commune.name if commune else "xã", answer=found.answer),
+            [*buttons, Button(texts.BTN_ASK_PERSON, "askperson"), *back],
+        )
 
     async def ask_person(self, c: Conversation) -> None:
         pending = c.state.pop("pending_question", None)

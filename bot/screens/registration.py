@@ -57,6 +57,7 @@ class RegistrationScreen:
             state["prompt"] = texts.ASK_NAME
             await store.save_state(learner.id, state)
             return
+        store.keep_nothing()  # no consent: not even this message's id is kept
         if choice == "no":
             turn.say(texts.CONSENT_DECLINED)
             return
@@ -139,6 +140,9 @@ class RegistrationScreen:
         )
 
     async def _confirm_name(self, c: Conversation, meaning: Meaning) -> None:
+        if meaning.kind in {"menu", "stop", "back", "skip"} and c.state.get("editing"):
+            await self._finish_edit(c, texts.EDIT_CANCELLED)
+            return
         yes = (
             meaning.kind == "yes"
             or meaning.value == "name:yes"
@@ -222,6 +226,10 @@ class RegistrationScreen:
         if c.state.get("editing"):
             await self._finish_edit(c, texts.VILLAGE_CHANGED.format(village=village.name))
             return
+        if str(c.state.get("invite", "")).lower().startswith("i_"):
+            # a volunteer joining with the commune's invite link: no age group, and "bạn", not "bác"
+            await self._finish(c, volunteer=True)
+            return
         c.state["step"] = "age"
         self._ask_age(c)
 
@@ -235,7 +243,10 @@ class RegistrationScreen:
             group = meaning.value
         elif meaning.kind == "button" and meaning.value.startswith("age:"):
             group = meaning.value.removeprefix("age:")
-        elif meaning.kind in {"skip", "stop", "menu", "no", "learn", "continue"}:
+        elif meaning.kind in {"skip", "stop", "menu", "no", "learn", "continue", "back"}:
+            if c.state.get("editing"):  # changing it was their wish; not answering changes nothing
+                await self._finish_edit(c, texts.EDIT_CANCELLED)
+                return
             group = "skip"  # the age group is optional: a learner is never held here
         else:
             c.say(texts.AGE_UNCLEAR)
@@ -245,15 +256,19 @@ class RegistrationScreen:
         if c.state.get("editing"):
             await self._finish_edit(c, texts.AGE_CHANGED)
             return
+        await self._finish(c)
+
+    async def _finish(self, c: Conversation, *, volunteer: bool = False) -> None:
         c.learner.registered_at = self.clock.now()
         invite = c.state.get("invite")
         c.state.clear()
         c.state["step"] = "menu"
         village = self.commune_of(c).village(c.learner.village_id or "")
+        template = texts.REGISTERED_VOLUNTEER if volunteer else texts.REGISTERED
         self.screens.menu.show(
-            c, text=texts.REGISTERED.format(name=c.learner.name, village=village.name if village else "")
+            c, text=template.format(name=c.learner.name, village=village.name if village else "")
         )
-        if invite:  # a mentor's code from the /start link, carried through consent
+        if invite:  # a mentor's code (or the commune's invite) from the /start link, carried through consent
             await self.screens.mentoring.apply_code(c.store, c.learner, str(invite), c.turn)
 
     # --- changing them later -------------------------------------------------------------------

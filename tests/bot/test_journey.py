@@ -183,7 +183,7 @@ async def test_menu_words_return_to_the_menu_from_anywhere(chat: ChatDriver) -> 
 async def test_help_and_progress_commands(chat: ChatDriver) -> None:
     await chat.register()
     await chat.say("/trogiup")
-    assert 'Gõ "menu"' in chat.text
+    assert texts.HELP in chat.text
     await chat.say("/tiendo")
     assert (
         "Đã xong 0/3 bài" in chat.text and "Bài nên học tiếp: Kết nối Wi-Fi" in chat.text

@@ -4,13 +4,18 @@ acts on their own learners only."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PIL import Image
 from sqlalchemy import func, select
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.outbox import OutboxWorker
+from bot.settings import Settings
 from data.models import Broadcast, Learner, OutboxMessage, UnansweredQuestion
 from tests.admin.helpers import OTP, WIFI, FakeSender, finish_lesson, invite_code, make_mentor
-from tests.driver import ChatDriver, FakeClock
+from tests.conftest import FIXTURE_CURRICULUM
+from tests.driver import ChatDriver, FakeAnswerer, FakeClock
 
 
 async def worker_run(app: App, sender: FakeSender) -> None:
@@ -63,7 +68,8 @@ async def test_a_mentor_enrols_five_pushes_a_lesson_sees_who_finished_and_answer
     await finish_lesson(learners[0], pushed.buttons[0].payload.removeprefix("lesson:"), WIFI)
     await mentor.say("/hocvien")
     lines = {line.split(" — ")[0][3:]: line for line in mentor.text.splitlines() if " — " in line}
-    assert "1/3 bài" in lines["Người Học 0"] and "0/3 bài" in lines["Người Học 1"]
+    assert "cốt lõi 1/2" in lines["Người Học 0"] and "cốt lõi 0/2" in lines["Người Học 1"]
+    assert "📤 Lần gửi gần nhất «Kết nối Wi-Fi»: đã tới 5/5 người, 1/5 đã mở bài." in mentor.text
 
     # learner 1 asks what the assistant cannot answer; the mentor answers; the learner receives it
     await learners[1].say("xin mẫu đơn xin trợ cấp người cao tuổi ở đâu")
@@ -247,3 +253,72 @@ async def test_a_learner_cannot_use_mentor_buttons(app: App) -> None:
     learner = ChatDriver(app.assistant, "b")
     await learner.press_payload(f"m:l:{a_id}")
     assert "dành cho Đại sứ số" in learner.text and "Bà An" not in learner.text
+
+
+async def test_a_mentor_with_25_learners_reaches_every_one_by_page_number_and_name(app: App) -> None:
+    mentor, code = await make_mentor(app)
+    for n in range(25):
+        chat = ChatDriver(app.assistant, f"p{n}")
+        await chat.register(f"Người Thứ {chr(65 + n)}", "Thôn Tây")
+        await chat.say(f"ma {code}")
+    await mentor.say("/hocvien")
+    seen = {b.label for b in mentor.last[0].buttons if b.payload.startswith("m:l:")}
+    while any(b.payload.startswith("m:page:") and "Trang sau" in b.label for b in mentor.last[0].buttons):
+        await mentor.press("Trang sau")
+        seen |= {b.label for b in mentor.last[0].buttons if b.payload.startswith("m:l:")}
+    assert len(seen) == 25  # every learner has a button on some page
+    await mentor.say("/hocvien")
+    await mentor.say("20")  # the 20th in the list, although page 1 shows 8
+    assert mentor.text.startswith("👤 ") and "Thôn Tây" in mentor.text
+    await mentor.say("/hocvien")
+    await mentor.say("nguoi thu k")  # a name typed without diacritics
+    assert mentor.text.startswith("👤 Người Thứ K")
+
+
+async def test_send_to_all_skips_who_finished_and_the_picker_marks_core_and_done(app: App) -> None:
+    mentor, code = await make_mentor(app)
+    chats = []
+    for n in range(3):
+        chat = ChatDriver(app.assistant, f"s{n}")
+        await chat.register(f"Người Học {n}", "Thôn Tây")
+        await chat.say(f"ma {code}")
+        chats.append(chat)
+    await finish_lesson(chats[0], "dien-thoai-wifi", WIFI)
+    await mentor.say("/hocvien")
+    await mentor.press("Gửi bài cho tất cả")
+    await mentor.press("Điện thoại")
+    assert "Kết nối Wi-Fi ⭐ (1/3 xong)" in mentor.buttons()
+    await mentor.press("Kết nối Wi-Fi")
+    assert "cho 2 người học" in mentor.text and "Bỏ qua 1 người đã học xong" in mentor.text
+
+
+async def test_a_volunteer_joining_with_the_invite_link_is_not_asked_an_age_group(app: App) -> None:
+    volunteer = ChatDriver(app.assistant, "volunteer")
+    await volunteer.say(f"/start i_{await invite_code(app)}")
+    await volunteer.press("Đồng ý")
+    await volunteer.say("Phạm Thu Trang")
+    await volunteer.say("dung roi")
+    await volunteer.say("thon tay")
+    assert "nhóm tuổi" not in volunteer.text and "Chào bạn Phạm Thu Trang" in volunteer.text
+    assert "Bạn đã được Xã Tân Học (xã mẫu) ghi nhận là Đại sứ số" in volunteer.text  # no "xã Xã"
+    async with app.assistant.sessions() as session:
+        row = (await session.scalars(select(Learner).where(Learner.channel_user_id == "volunteer"))).one()
+    assert (row.role, row.age_group) == ("mentor", None)
+
+
+async def test_a_mentor_gets_a_printable_qr_of_their_link(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "var", content_dir=FIXTURE_CURRICULUM, telegram_bot_username="hocvuso_thu_bot"
+    )
+    app = await build_app(settings, clock=FakeClock(), answerer=FakeAnswerer())
+    try:
+        mentor, code = await make_mentor(app)
+        await mentor.say("/hocvien")
+        await mentor.press("Mã QR để in")
+        (reply,) = mentor.last
+        assert reply.image is not None and f"ma {code}" in reply.text
+        assert f"https://t.me/hocvuso_thu_bot?start=m_{code}" in reply.text
+        with Image.open(reply.image) as image:  # a real PNG, large enough to print
+            assert image.format == "PNG" and image.width >= 300
+    finally:
+        await app.close()

@@ -37,6 +37,12 @@ class FakeTelegram:
     last_activity: float = 0.0
     on_reply: Callable[[str], None] | None = None  # told the chat id of each message sent or edited
     failures: list[tuple[str, int]] = field(default_factory=list)  # (method, status) answered once each
+    # (method, status, description) answered once each, as Telegram words them ("Forbidden: bot was
+    # blocked by the user")
+    refusals: list[tuple[str, int, str]] = field(default_factory=list)
+    # the update kinds the bot asked for (getUpdates' allowed_updates, kept until changed, as Telegram
+    # does); None: Telegram's default, every kind but chat_member and reactions
+    allowed_updates: list[str] | None = None
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -77,6 +83,12 @@ class FakeTelegram:
                 return web.json_response(
                     {"ok": False, "error_code": status, "description": "injected failure"}, status=status
                 )
+        for index, (failing, status, description) in enumerate(self.refusals):
+            if failing == method:
+                del self.refusals[index]
+                return web.json_response(
+                    {"ok": False, "error_code": status, "description": description}, status=status
+                )
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})
@@ -107,15 +119,24 @@ class FakeTelegram:
     async def _m_getUpdates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
-        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if params.get("allowed_updates") is not None:
+            self.allowed_updates = list(params["allowed_updates"])
+        self.updates = [u for u in self.updates if u["update_id"] >= offset and self._wanted(u)]
         if not self.updates and timeout:
             async with self._arrived:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._arrived.wait(), timeout)
-        batch = [u for u in self.updates if u["update_id"] >= offset][:100]
+        batch = [u for u in self.updates if u["update_id"] >= offset and self._wanted(u)][:100]
         if batch:
             self.fetched_up_to = max(self.fetched_up_to, batch[-1]["update_id"])
         return web.json_response({"ok": True, "result": batch})
+
+    def _wanted(self, update: dict[str, Any]) -> bool:
+        """Telegram never hands out (nor keeps) an update of a kind the bot did not ask for."""
+        kinds = set(update) - {"update_id"}
+        if self.allowed_updates is None or not self.allowed_updates:
+            return not kinds & {"chat_member", "message_reaction", "message_reaction_count"}
+        return bool(kinds & set(self.allowed_updates))
 
     def _limited(self) -> web.Response | None:
         if self.too_many > 0:
@@ -228,6 +249,43 @@ class FakeTelegram:
     async def send_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Deliver an update as given (for a redelivery, the same update again)."""
         return await self._push(update)
+
+    async def send_batch(self, updates: list[dict[str, Any]]) -> None:
+        """Deliver several updates at once: the next getUpdates hands them out in one batch."""
+        self.updates.extend(updates)
+        async with self._arrived:
+            self._arrived.notify_all()
+
+    def next_update_id(self) -> int:
+        return next(self._ids)
+
+    def next_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def member_update(self, user_id: int, status: str, old: str = "member") -> dict[str, Any]:
+        """`my_chat_member`: the learner blocked ("kicked") or unblocked ("member") the bot."""
+        bot = {"id": 42, "is_bot": True, "first_name": "Trợ lý Học vụ số", "username": "hocvuso_test_bot"}
+        member: dict[str, Any] = {"status": status, "user": bot}
+        if status == "kicked":
+            member["until_date"] = 0
+        return {
+            "update_id": next(self._ids),
+            "my_chat_member": {
+                "chat": {"id": user_id, "type": "private", "first_name": "Hoa"},
+                "from": self.user(user_id),
+                "date": int(time.time()),
+                "old_chat_member": {
+                    "status": old,
+                    "user": bot,
+                    **({"until_date": 0} if old == "kicked" else {}),
+                },
+                "new_chat_member": member,
+            },
+        }
+
+    def acknowledged(self, update_id: int) -> bool:
+        """Whether getUpdates was called again with an offset past this update (Telegram forgets it)."""
+        return self.fetched_up_to >= update_id and all(u["update_id"] > update_id for u in self.updates)
 
     def message_update(self, user_id: int, text: str | None = None, **extra: Any) -> dict[str, Any]:
         message: dict[str, Any] = {

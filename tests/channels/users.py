@@ -133,6 +133,8 @@ async def register(user: User, name: str = "Nguyễn Thị Hoa") -> None:
     await user.say("xin chào")
     await user.press("Đồng ý")
     await user.say(name)
+    if user.has_option("Đúng rồi"):  # the name is read back for confirmation
+        await user.press("Đúng rồi")
     await user.press("Thôn Đông")
     replies = await user.press("Bỏ qua")
     assert any("Học bài" in r or "menu" in r.lower() for r in replies), replies

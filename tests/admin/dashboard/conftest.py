@@ -12,9 +12,11 @@ import httpx
 import pytest
 
 from admin import store as admin_store
+from admin.security import LoginPolicy
 from admin.web import AdminContext, create_admin_app
 from bot.app import App, build_app
 from bot.settings import Settings
+from data import knowledge as kb
 from data.models import Completion, Learner, UnansweredQuestion
 from tests.conftest import FIXTURE_CURRICULUM
 from tests.driver import FakeAnswerer, FakeClock
@@ -111,6 +113,32 @@ async def add_question(app: App, learner_id: int, text: str) -> int:
         return question.id
 
 
+async def add_entry(app: App, commune: str, question: str, status: kb.Status, answer: str = "") -> int:
+    """A knowledge-base entry written straight to the database."""
+    async with app.assistant.sessions() as session, session.begin():
+        entry = await kb.create_entry(
+            session,
+            commune,
+            question=question,
+            answer=answer or f"Trả lời: {question}",
+            by="test",
+            now=app.assistant.clock.now(),
+            status=status,
+        )
+        return entry.id
+
+
+async def answer_directly(app: App, question_id: int, answer: str, by: str = "mentor:1") -> None:
+    """Record an answer the way a mentor's answer in the chat is recorded (status, text, who)."""
+    async with app.assistant.sessions() as session, session.begin():
+        question = await session.get(UnansweredQuestion, question_id)
+        assert question is not None
+        question.status = "answered"
+        question.answer_text = answer
+        question.answered_at = app.assistant.clock.now()
+        question.answered_by = by
+
+
 @pytest.fixture
 async def seeded(app: App) -> Seeded:
     """Tân Học: Thôn Đông 3 registered (2 finished the core), Thôn Tây 1 (finished); Xã Khác: 1 learner.
@@ -146,6 +174,7 @@ def admin_context(app: App) -> AdminContext:
         curriculum=app.curriculum,
         clock=app.assistant.clock,
         secret="a-test-secret-of-enough-length",
+        login_policy=LoginPolicy(tarpit_seconds=0),  # refusals answer at once in tests
     )
 
 
@@ -167,3 +196,30 @@ async def login(client: httpx.AsyncClient, username: str, password: str = PASSWO
     return await client.post(
         "/admin/login", data={"username": username, "password": password, "csrf": csrf_of(form.text)}
     )
+
+
+def token_of(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match, "no confirmation token in the preview"
+    return match.group(1)
+
+
+async def announce(
+    client: httpx.AsyncClient, commune: str, text: str, village: str = ""
+) -> tuple[httpx.Response, dict[str, str]]:
+    """Preview an announcement and confirm it, as the pages do; returns the confirmation's response and
+    the form that was sent (to send it again)."""
+    page = await client.get(f"/admin/c/{commune}/announcements")
+    preview = await client.post(
+        f"/admin/c/{commune}/announcements/preview",
+        data={"csrf": csrf_of(page.text), "text": text, "village": village},
+    )
+    assert preview.status_code == 200, preview.text
+    form = {
+        "csrf": csrf_of(preview.text),
+        "text": text,
+        "village": village,
+        "confirm": "yes",
+        "token": token_of(preview.text),
+    }
+    return await client.post(f"/admin/c/{commune}/announcements", data=form), form

@@ -7,10 +7,22 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from data.models import Broadcast, Certificate, OutboxMessage, UnansweredQuestion
-from tests.admin.dashboard.conftest import Seeded, csrf_of, login
+from data import knowledge as kb
+from data.models import Broadcast, Certificate, KnowledgeEntry, OutboxMessage, UnansweredQuestion
+from tests.admin.dashboard.conftest import Seeded, add_entry, announce, answer_directly, csrf_of, login
 
-PAGES = ["", "/lessons", "/mentors", "/questions", "/announcements", "/certificates", "/chart.svg"]
+PAGES = [
+    "",
+    "/lessons",
+    "/mentors",
+    "/questions",
+    "/announcements",
+    "/certificates",
+    "/chart.svg",
+    "/kb",
+    "/kb/new",
+    "/kb/export.yaml",
+]
 
 
 @pytest.mark.parametrize("path", [*PAGES, "/report?period=2026"])
@@ -65,11 +77,7 @@ async def test_another_communes_announcement_is_not_found(
     client: httpx.AsyncClient, seeded: Seeded, app: App
 ) -> None:
     await login(client, "khac")
-    page = await client.get("/admin/c/xa-khac/announcements")
-    sent = await client.post(
-        "/admin/c/xa-khac/announcements",
-        data={"csrf": csrf_of(page.text), "text": "riêng xã khác", "village": "", "confirm": "yes"},
-    )
+    sent, _ = await announce(client, "xa-khac", "riêng xã khác")
     url = sent.headers["location"]
     assert (await client.get(url)).status_code == 200
     client.cookies.clear()
@@ -99,11 +107,15 @@ async def test_every_form_needs_the_sessions_csrf_token(
 ) -> None:
     await login(client, "canbo")
     question = seeded.questions["tan-hoc"]
+    entry = await add_entry(app, "tan-hoc", "Trạm y tế mở cửa mấy giờ?", "draft")
     for path, data in (
         (f"/questions/{question}", {"action": "handled"}),
+        ("/questions/group", {"q": str(question), "action": "answer", "answer": "x"}),
         ("/announcements/preview", {"text": "x"}),
         ("/announcements", {"text": "x", "confirm": "yes"}),
         ("/mentors/invite", {"count": "1"}),
+        ("/kb", {"question": "Câu?", "answer": "Đáp.", "action": "approve"}),
+        (f"/kb/{entry}", {"question": "Câu?", "answer": "Đáp.", "action": "approve"}),
     ):
         for token in (None, "wrong-token"):
             form = {**data, **({"csrf": token} if token else {})}
@@ -112,6 +124,7 @@ async def test_every_form_needs_the_sessions_csrf_token(
         row = await session.get(UnansweredQuestion, question)
         assert row is not None and row.status == "open"
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+        assert [e.status for e in await kb.entries(session, "tan-hoc")] == ["draft"]
 
 
 async def test_the_login_form_needs_its_csrf_token(client: httpx.AsyncClient, seeded: Seeded) -> None:
@@ -141,3 +154,72 @@ async def test_a_certificate_of_another_commune_is_not_found(
     await login(client, "khac")
     page = await client.get("/admin/c/xa-khac/certificates", params={"code": "khac234567"})
     assert "Hợp lệ" in page.text and "Khác" in page.text
+
+
+async def test_another_communes_knowledge_base_entries_are_not_found(
+    client: httpx.AsyncClient, seeded: Seeded, app: App
+) -> None:
+    theirs = await add_entry(app, "xa-khac", "Bí mật của xã khác?", "draft")
+    await add_entry(app, "tan-hoc", "Trạm y tế mở cửa mấy giờ?", "approved")
+    await login(client, "canbo")
+    page = await client.get("/admin/c/tan-hoc/kb")
+    assert "Trạm y tế mở cửa mấy giờ?" in page.text and "Bí mật của xã khác?" not in page.text
+    assert (await client.get(f"/admin/c/tan-hoc/kb/{theirs}")).status_code == 404
+    for action in ("save", "approve", "retire", "draft"):
+        response = await client.post(
+            f"/admin/c/tan-hoc/kb/{theirs}",
+            data={"csrf": csrf_of(page.text), "action": action, "question": "Đổi", "answer": "Đổi"},
+        )
+        assert response.status_code == 404
+    exported = await client.get("/admin/c/tan-hoc/kb/export.yaml")
+    assert "Trạm y tế" in exported.text and "Bí mật" not in exported.text
+    assert (await client.get("/admin/c/xa-khac/kb/export.yaml")).status_code == 403
+    async with app.assistant.sessions() as session:
+        entry = await session.get(KnowledgeEntry, theirs)
+        assert entry is not None and (entry.status, entry.question, entry.revision) == (
+            "draft",
+            "Bí mật của xã khác?",
+            1,
+        )
+
+
+async def test_another_communes_answered_question_cannot_become_an_entry_here(
+    client: httpx.AsyncClient, seeded: Seeded, app: App
+) -> None:
+    foreign = seeded.questions["xa-khac"]
+    await answer_directly(app, foreign, "Trả lời riêng của xã khác")
+    await login(client, "canbo")
+    page = await client.get("/admin/c/tan-hoc/kb")
+    assert "Trả lời riêng của xã khác" not in page.text
+    assert (await client.get(f"/admin/c/tan-hoc/kb/new?question={foreign}")).status_code == 404
+    response = await client.post(
+        "/admin/c/tan-hoc/kb",
+        data={"csrf": csrf_of(page.text), "question": "x?", "answer": "y", "source": str(foreign)},
+    )
+    assert response.status_code == 404
+    async with app.assistant.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(KnowledgeEntry)) == 0
+
+
+async def test_a_group_answer_never_reaches_another_communes_question_or_uses_its_entry(
+    client: httpx.AsyncClient, seeded: Seeded, app: App
+) -> None:
+    foreign_entry = await add_entry(app, "xa-khac", "Câu của xã khác?", "approved")
+    await login(client, "canbo")
+    page = await client.get("/admin/c/tan-hoc/questions")
+    own, foreign = seeded.questions["tan-hoc"], seeded.questions["xa-khac"]
+    response = await client.post(
+        "/admin/c/tan-hoc/questions/group",
+        data={"csrf": csrf_of(page.text), "q": [str(foreign)], "action": "answer", "answer": "x"},
+    )
+    assert response.status_code == 303
+    response = await client.post(
+        "/admin/c/tan-hoc/questions/group",
+        data={"csrf": csrf_of(page.text), "q": [str(own)], "action": "entry", "entry_id": str(foreign_entry)},
+    )
+    assert response.status_code == 404
+    async with app.assistant.sessions() as session:
+        for question_id in (own, foreign):
+            question = await session.get(UnansweredQuestion, question_id)
+            assert question is not None and question.status == "open"
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
