@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import math
 import os
+import random
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -51,7 +52,7 @@ class LoginPolicy:
     # password checks one address may ask for in a window (all usernames together), then 429
     per_address: int = 30
     # login pages one address may load in a window (each carries a fresh one-time token), then 429
-    forms_per_address: int = 120
+    forms_per_address: int = 60
     # failed passwords for one username from one address: then that address is refused for this
     # username until `window` after the last counted failure; refused attempts are not counted
     failures_per_address: int = 5
@@ -173,7 +174,8 @@ class PasswordChecks:
 
 
 class Tarpit:
-    """Refusals that answer after a pause, at most `at_once` pausing at a time (then at once)."""
+    """Refusals that answer after a pause (between half and one and a half times `seconds`, so that
+    clients refused together do not come back together), at most `at_once` pausing at a time."""
 
     def __init__(self, seconds: float, at_once: int) -> None:
         self.seconds = seconds
@@ -185,7 +187,7 @@ class Tarpit:
             return
         self._sleeping += 1
         try:
-            await asyncio.sleep(self.seconds)
+            await asyncio.sleep(self.seconds * (0.5 + random.random()))
         finally:
             self._sleeping -= 1
 

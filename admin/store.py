@@ -108,6 +108,7 @@ class LoginCheck:
 
     user: AdminUser | None
     retry_after: int = 0  # seconds; > 0: refused without checking the password
+    failures_left: int = 0  # wrong passwords this address may still try for this username
 
     @property
     def password_hash(self) -> str:
@@ -153,7 +154,7 @@ async def before_login(
         wait = _wait(everywhere, policy.failures_per_account, policy.window, now)
         if wait and await _known_address(session, username, address, now):
             wait = 0
-    return LoginCheck(user, wait)
+    return LoginCheck(user, wait, max(0, policy.failures_per_address - len(here)))
 
 
 async def _known_address(session: AsyncSession, username: str, address: str, now: datetime) -> bool:
@@ -191,8 +192,10 @@ def token_hash(token: str) -> str:
 
 
 async def open_session(session: AsyncSession, user: AdminUser, now: datetime, hours: int) -> str:
-    """A new session for the user; returns the token for the cookie (only its hash is stored)."""
+    """A new session for the user; returns the token for the cookie (only its hash is stored). Sessions
+    expired over a day ago and login attempts older than `KNOWN_ADDRESS` are deleted on the way."""
     await session.execute(delete(AdminSession).where(AdminSession.expires_at < utc(now) - timedelta(days=1)))
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.at < utc(now) - KNOWN_ADDRESS))
     token = secrets.token_urlsafe(32)
     session.add(
         AdminSession(

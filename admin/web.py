@@ -43,7 +43,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi import Path as InPath
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -313,11 +313,26 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         return ids
 
     # --- login -------------------------------------------------------------------------------
+    # the login page, rendered once per message and kept with a placeholder for the token: a flood of
+    # login requests is answered without running the template engine each time
+    login_html: dict[tuple[str, str | None, int, bool], str] = {}
+    token_slot = "LOGIN-FORM-TOKEN-SLOT"
+
     def login_page(request: Request, error: str | None, status: int = 200, retry_after: int = 0) -> Response:
         """The login form with a fresh one-time token; a 429 page says when to try again, without a form."""
         token = "" if status == 429 else secrets.token_urlsafe(24)
-        context = {"csrf": token, "error": error, "minutes": math.ceil(retry_after / 60)}
-        response = page(request, "login.html", context, status_code=status)
+        minutes = math.ceil(retry_after / 60)
+        key = (str(request.scope.get("root_path", "")), error, minutes, bool(token))
+        html = login_html.get(key)
+        if html is None:
+            context = {
+                "request": request,
+                "csrf": token_slot if token else "",
+                "error": error,
+                "minutes": minutes,
+            }
+            html = login_html[key] = ctx.templates.get_template("login.html").render(context)
+        response = HTMLResponse(html.replace(token_slot, token), status_code=status, headers=SECURITY_HEADERS)
         if token:
             set_cookie(response, LOGIN_COOKIE, login_signer.dumps(token), policy.form_minutes * 60)
         if retry_after:
@@ -380,10 +395,8 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
                 if ok and check.user
                 else ""
             )
-        if not token:
-            async with ctx.sessions() as session:
-                after = await store.before_login(session, username, address, now, policy)
-            return login_page(request, "locked" if after.retry_after else "wrong", 401)
+        if not token:  # "locked" when this was the last wrong password allowed from here
+            return login_page(request, "locked" if check.failures_left <= 1 else "wrong", 401)
         assert check.user is not None
         if store.needs_rehash(check.user.password_hash):
             new_hash = await asyncio.to_thread(store.hash_password, password)

@@ -201,9 +201,11 @@ def eval_command(
         Path | None, typer.Option(help="Labelled message set for --scam (default: the bundled dev set).")
     ] = None,
 ) -> None:
-    """Measure BM25-only, dense-only and fused retrieval on the dev questions, side by side.
+    """Measure BM25-only, dense-only and fused retrieval on the dev questions, side by side: card
+    useful@1, lesson hit@1, wrong-confident, declines and latency, overall and per kind of question.
 
-    With --dialogue: how the interpreter reads what learners type, per meaning and per screen."""
+    With --dialogue: how the interpreter reads what learners type, per meaning and per screen.
+    With --scam: the scam check on labelled messages: recall per kind, false alarms, label × level."""
     if scam:
         _eval_scam(messages, json_output)
         return

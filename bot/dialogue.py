@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot import texts
+from bot import reminders, texts
 from bot.certificate import Certificates
 from bot.messages import Button, Incoming, Kind, Reply
 from bot.ports import Answerer, Clock, Knowledge, Store
@@ -28,12 +28,15 @@ from bot.screens.privacy import Privacy
 from bot.screens.questions import QuestionScreen
 from bot.screens.quiz import QuizScreen
 from bot.screens.registration import RegistrationScreen
+from bot.screens.scam import ScamScreen, wants_check
 from bot.turn import Turn
 from bot.understand import Meaning, Screen, clean_text, interpret
 from data.commune import CommuneConfig
+from data.repository import SqlStore
 from data.stats import VIETNAM
 from lessons.models import Curriculum
 
+_LEAVING = frozenset({"menu", "help", "learn", "progress", "stop", "goodbye", "thanks", "unclear", "empty"})
 MAX_TEXT = 1000  # longer messages are cut before any processing
 MAX_PROMPT = 700  # the last prompt kept in the state, to show again when a reply is not understood
 # the screen the interpreter reads a reply on, for each step of the state
@@ -42,6 +45,7 @@ SCREEN_OF_STEP = {
     "confirm_name": "confirm",
     "cert_name": "confirm",
     "confirm_delete": "confirm",
+    "reminder_offer": "confirm",
     "commune": "village",
     "village": "village",
     "age": "age",
@@ -80,6 +84,7 @@ class Dialogue:
         screens.registration = RegistrationScreen(communes, clock, screens)
         screens.mentoring = mentoring or Mentoring(curriculum, communes, clock)
         screens.privacy = Privacy(communes)
+        screens.scam = ScamScreen(curriculum, screens)
         self.screens = screens
 
     @property
@@ -98,6 +103,8 @@ class Dialogue:
             await self.screens.registration.consent(store, event, turn)
             return turn.replies
         state = await store.state(learner.id)
+        if isinstance(store, SqlStore):  # a reminder outstanding is now answered; a paused rhythm resumes
+            await reminders.on_activity(store, learner.id, self.clock.now())
         c = Conversation(store, learner, state, turn)
         meaning = self.understand(event, state)
         if learner.registered_at is None or state.get("editing"):
@@ -110,7 +117,7 @@ class Dialogue:
             (r.text for r in reversed(turn.replies) if r.buttons),
             turn.replies[-1].text if turn.replies else "",
         )
-        state["prompt"] = prompt[:MAX_PROMPT]
+        state["prompt"] = "" if turn.private else prompt[:MAX_PROMPT]
         await store.save_state(learner.id, state)
         return turn.replies
 
@@ -122,6 +129,11 @@ class Dialogue:
         step = str(state.get("step", "menu"))
         if step == "mentor_reply" and event.kind is Kind.TEXT:
             return Meaning("mentor_reply", text=event.text)
+        if event.kind is Kind.TEXT and (event.forwarded or step == "scam_wait"):
+            # someone else's words passed on, or pasted to be checked: content, never a wish or a command
+            text = clean_text(event.text)
+            if event.forwarded or (text and interpret(event, Screen("scam_wait")).kind not in _LEAVING):
+                return Meaning("scam_check", text=text)
         if step == "mentor_panel" and event.kind is Kind.TEXT and clean_text(event.text).isdecimal():
             return Meaning("unclear", "range", event.text)  # a learner's number in the mentor's list
         name = SCREEN_OF_STEP.get(step, "menu")
@@ -146,6 +158,8 @@ class Dialogue:
         kind = meaning.kind
         if kind == "mentor_reply":
             await s.mentoring.text(c.store, c.learner, c.state, meaning.text, c.turn)
+        elif kind == "scam_check":
+            await s.scam.check(c, meaning.text)
         elif kind == "button":
             await self.button(c, meaning.value)
         elif kind == "command":
@@ -159,6 +173,8 @@ class Dialogue:
             await s.menu.small_talk(c, kind)
         elif kind in {"ack", "yes"}:
             await self._acknowledged(c)
+        elif kind in {"unclear", "question"} and wants_check(meaning.text, forwarded=False):
+            await s.scam.check(c, meaning.text)  # a link, or "có phải lừa đảo không" with a text to look at
         elif kind in {"unclear", "no", "name", "age", "village"}:
             # "ma AB3CDE" (a mentor's code) reads as unclear words: the mentoring screen knows it
             if not await s.mentoring.text(c.store, c.learner, c.state, meaning.text, c.turn):
@@ -186,6 +202,8 @@ class Dialogue:
             s.questions.prompt(c)
         elif wish == "stop":
             s.menu.stop(c)
+        elif wish in {"reminders_off", "reminders_on"}:
+            await self._set_reminders(c, "off" if wish == "reminders_off" else "on")
         elif wish == "my_data":
             await s.privacy.command(c.store, c.learner, c.state, _command("dulieu"), c.turn)
         elif wish in {"change_name", "change_village", "change_age"}:
@@ -230,6 +248,27 @@ class Dialogue:
                 c.say(texts.NO_QUIZ_OPEN)
                 await s.lesson.topics(c)
 
+    async def _review_answer(self, c: Conversation, lesson_id: str, question_id: str, option: int) -> None:
+        """A review question from a reminder, answered in place with its explanation."""
+        if not isinstance(c.store, SqlStore):
+            return
+        result = await reminders.answer_review(
+            c.store, self.curriculum, c.learner.id, lesson_id, question_id, option, self.clock.now()
+        )
+        if result is None:
+            c.say(texts.LESSON_GONE)
+            self.screens.menu.show(c)
+            return
+        c.say(result.text, self.screens.menu.back_buttons(c))
+
+    async def _set_reminders(self, c: Conversation, rhythm: str) -> None:
+        if not isinstance(c.store, SqlStore):
+            return
+        chosen = await reminders.set_rhythm(c.store, c.learner.id, rhythm, self.clock.now())
+        if c.step == "reminder_offer":
+            c.state["step"] = "passed"
+        self.screens.menu.show(c, text=reminders.rhythm_set_text(chosen.rhythm))
+
     async def _next_after(self, c: Conversation, lesson_id: str) -> None:
         lesson = self.curriculum.lesson(lesson_id)
         done = await c.store.completed(c.learner.id)
@@ -242,7 +281,9 @@ class Dialogue:
 
     async def _acknowledged(self, c: Conversation) -> None:
         """ "ok", "vâng", "hiểu rồi": on a card it means read on; elsewhere a kind word and the way on."""
-        if c.step == "card":
+        if c.step == "reminder_offer":  # "Cháu nhắc bác mỗi tuần nhé?" - "vâng"
+            await self._set_reminders(c, "weekly")
+        elif c.step == "card":
             await self.screens.lesson.step(c, forward=True)
         elif c.step == "cert_name":
             await self.button(c, "cert:keep")
@@ -253,6 +294,9 @@ class Dialogue:
 
     async def _unclear(self, c: Conversation, meaning: Meaning) -> None:
         """Not understood: say so in one line and show the same options again (a quiz: its question)."""
+        if c.step == "reminder_offer" and meaning.kind == "no":
+            await self._set_reminders(c, "off")
+            return
         if c.step in {"cert_name", "confirm_delete"} and meaning.kind == "no":
             await self.button(c, "cert:fix" if c.step == "cert_name" else "priv:keep")
             return
@@ -317,10 +361,18 @@ class Dialogue:
             return
         if await s.privacy.button(c.store, c.learner, c.state, payload, c.turn):
             return
-        if action == "menu":
+        if action == "rm" and args and (rhythm := reminders.parse_rhythm_payload(payload)) is not None:
+            await self._set_reminders(c, rhythm)
+        elif action == "rv" and (review := reminders.parse_review_payload(payload)) is not None:
+            await self._review_answer(c, *review)
+        elif action == "menu":
             s.menu.show(c)
         elif action == "learn":
             await s.lesson.topics(c)
+        elif action == "scam" and not args:
+            s.scam.prompt(c)
+        elif action == "scam" and args == ["send"]:
+            await s.scam.send_to_mentor(c)
         elif action == "askperson":
             await s.questions.ask_person(c)
         elif action == "ask":

@@ -103,7 +103,7 @@ MENU_GREETING = "Chào bác {name}! " + MENU
 HELP = (
     "Cháu là trợ lý tự động (máy trả lời), không phải người thật. Cháu chỉ trả lời theo các bài học; "
     "điều cháu chưa biết, cháu gửi Đại sứ số của thôn.\n\n"
-    '• Bấm nút, hoặc gõ số ở đầu lựa chọn. Gõ 0 hoặc "menu" để về menu chính.\n'
+    '• Bấm nút hoặc gõ số. Gõ 0 hoặc "menu" để về menu chính.\n'
     '• Cứ gõ câu hỏi, có dấu hay không đều được: "cach cai vneid".\n'
     '• Bài học dở được giữ lại: gõ "học tiếp".\n'
     '• Gõ "đổi tên" để sửa tên, /dulieu để xem hoặc xóa thông tin.\n\n'
@@ -150,6 +150,15 @@ PROGRESS_NEXT = "Bài nên học tiếp: {title}"
 
 # --- questions and answers -----------------------------------------------------------------------
 ANSWER_CONFIDENT = '💡 Theo bài "{lesson}":\n\n{text}'
+SCAM_PROMPT = (
+    "Bác chuyển tiếp (bấm giữ tin nhắn rồi chọn Chuyển tiếp) hoặc dán tin nhắn lạ vào đây, hoặc kể lại "
+    "cuộc gọi, cháu xem giúp có dấu hiệu lừa đảo không. Bác đừng bấm vào đường link trong tin đó nhé."
+)
+BTN_CHECK_SCAM = "🛡️ Kiểm tra tin nhắn lạ"
+BTN_SCAM_TO_MENTOR = "🙋 Gửi Đại sứ số xem giúp"
+BTN_SCAM_AGAIN = "🛡️ Kiểm tra tin khác"
+SCAM_GONE = "Cháu không còn giữ tin đó ạ (cháu không lưu tin nhắn của bác). Bác chuyển lại tin giúp cháu nhé."
+SCAM_QUEUED_PREFIX = "[Nhờ xem tin nhắn lạ] "
 KB_ANSWER = "📌 Câu trả lời của {commune}:\n\n{answer}"
 ANSWER_URGENT = '🚨 Việc cần làm ngay (theo bài "{lesson}"):\n\n{text}'
 ANSWER_BORDERLINE = (

@@ -12,6 +12,7 @@ class Turn:
     """The replies of one event, in order; the last offered buttons are what a typed number picks."""
 
     replies: list[Reply] = field(default_factory=list)
+    private: bool = False  # the replies quote what the learner passed on: not kept in the saved state
 
     def say(
         self,

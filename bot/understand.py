@@ -45,6 +45,8 @@ NAVIGATION = (
     "change_name",
     "change_village",
     "change_age",
+    "reminders_off",
+    "reminders_on",
     "my_data",
 )
 SMALL_TALK = ("goodbye", "thanks", "greeting", "ack")  # the first one present wins

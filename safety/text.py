@@ -22,11 +22,12 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a"})
 _SPLIT_GAP = re.compile(r"^[ .\-_*·,'’]{1,2}$")  # what may sit between letters split apart: "O.T.P", "o t p"
 _JOIN_GAP = re.compile(r"^[.\-_*'’]$")  # one mark inside a word: "chuy.ển", "tai-khoan"
-# "500k" -> 500 nghin, "2tr" -> 2 trieu, "24h" -> 24 gio, "30p" -> 30 phut, "000đ" -> 000 dong
+# "500k" -> 500 nghin, "2tr" -> 2 trieu, "24h" -> 24 gio, "30p" -> 30 phut, "000đ" -> 000 vnd
+# (not "dong", which would read as "đóng", to pay)
 _MONEY = re.compile(r"^(\d+)(k|tr|trieu|ty|h|g|gio|p|phut|d|dong|vnd)$")
 _UNITS = {
     "k": "nghin", "tr": "trieu", "trieu": "trieu", "ty": "ty", "h": "gio", "g": "gio", "gio": "gio",
-    "p": "phut", "phut": "phut", "d": "dong", "dong": "dong", "vnd": "dong",
+    "p": "phut", "phut": "phut", "d": "vnd", "dong": "vnd", "vnd": "vnd",
 }  # fmt: skip
 LINK_WORD = "link"  # every link stands as this one word, so "bấm vào <link>" reads "bam vao link"
 
@@ -73,7 +74,8 @@ class Prepared:
 
 def _deleet(token: str, vocabulary: Collection[str]) -> str | None:
     """The known word a token spelled with digits stands for ("t1en" -> "tien"), else None."""
-    if not (any(ch.isdigit() for ch in token) and any(ch.isalpha() for ch in token)):
+    # two letters at least: "7h30" is a time, "B4m", "0TP", "t1en" are words in disguise
+    if not (any(ch.isdigit() for ch in token) and sum(ch.isalpha() for ch in token) >= 2):
         return None
     repaired = token.translate(_LEET)
     if len(repaired) >= 3 and repaired.isalpha() and repaired in vocabulary:

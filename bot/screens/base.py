@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the screens import this module; these names are for the typ
     from bot.screens.questions import QuestionScreen
     from bot.screens.quiz import QuizScreen
     from bot.screens.registration import RegistrationScreen
+    from bot.screens.scam import ScamScreen
 
 
 @dataclass
@@ -47,3 +48,4 @@ class Screens:
     registration: RegistrationScreen
     mentoring: Mentoring
     privacy: Privacy
+    scam: ScamScreen

@@ -29,6 +29,7 @@ class MenuScreen:
             Button(texts.BTN_ASK, "ask"),
             Button(texts.BTN_PROGRESS, "progress"),
             Button(texts.BTN_HELP, "help"),
+            Button(texts.BTN_CHECK_SCAM, "scam"),
         ]
 
     def show(self, c: Conversation, *, greet: bool = False, text: str | None = None) -> None:

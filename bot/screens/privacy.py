@@ -12,7 +12,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from bot import texts
+from bot import reminders, texts
 from bot.messages import Button, Incoming
 from bot.ports import Store
 from bot.turn import Turn
@@ -102,6 +102,7 @@ class Privacy:
             questions=data["questions"],
             mentor=data["mentor"] or none,
         )
+        text += "\n" + reminders.setting_line(await reminders.setting(store, learner.id))
         asked = [f"«{q[:80]}»" for q in data.get("asked", [])[-5:]]
         if asked:
             text += "\n" + texts.MY_DATA_ASKED.format(questions="; ".join(asked))

@@ -6,10 +6,11 @@ question and its options again, so a number typed after a side question still an
 
 from __future__ import annotations
 
-from bot import texts
+from bot import reminders, texts
 from bot.certificate import Certificates
 from bot.messages import Button
 from bot.screens.base import Conversation, Screens
+from data.repository import SqlStore
 from lessons.models import Curriculum, Lesson
 from quizzes.grading import grade, needed_to_pass
 from retrieval.normalize import has_diacritics
@@ -94,6 +95,8 @@ class QuizScreen:
         if is_correct:
             c.say(texts.ANSWER_RIGHT.format(explanation=question.explanation))
         else:
+            if isinstance(c.store, SqlStore):  # to come back to in a spaced review
+                await reminders.record_miss(c.store, c.learner.id, lesson.id, question.id, c.store.now)
             c.say(
                 texts.ANSWER_WRONG.format(
                     correct=question.options[question.correct_index], explanation=question.explanation
@@ -161,6 +164,15 @@ class QuizScreen:
             )
         else:
             c.say(texts.ALL_LESSONS_DONE)
+        if (
+            newly
+            and isinstance(c.store, SqlStore)
+            and not (await reminders.setting(c.store, c.learner.id)).asked
+        ):
+            # after the first finished lesson: may the assistant remind them? (nothing sent till they choose)
+            c.state["step"] = "reminder_offer"
+            c.say(reminders.OFFER, [*reminders.offer_buttons(), *buttons, Button(texts.BTN_MENU, "menu")])
+            return
         c.say(texts.MENU, [*buttons, Button(texts.BTN_TOPICS, "learn"), Button(texts.BTN_MENU, "menu")])
 
     async def certificate(self, c: Conversation) -> None:

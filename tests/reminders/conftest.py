@@ -42,7 +42,7 @@ class Harness:
             self.app.communes,
             self.clock,
             channels=["test"],
-            **options,  # type: ignore[arg-type]
+            **options,
         )
 
     async def learner(self, user: str, name: str = "Nguyễn Văn An", rhythm: str | None = "weekly") -> int:

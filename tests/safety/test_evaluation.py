@@ -13,6 +13,7 @@ from safety.evaluation import DEFAULT_MESSAGES, evaluate_scam, load_messages
 LEGIT_KINDS = {
     "bank_otp",
     "balance",
+    "bank_notice",
     "gov_notice",
     "delivery",
     "family",

@@ -17,7 +17,7 @@ CASES = [
     ("pay_first", "Chúc mừng, chị đóng phí 500 nghìn để nhận quà", "đóng phí"),
     ("pay_first", "Tài khoản lỗi thao tác, nạp thêm 10 triệu mới rút được", "lỗi thao tác"),
     ("safe_account", "Ông chuyển tiền vào tài khoản tạm giữ của cơ quan", "tài khoản tạm giữ"),
-    ("borrow_money", "Có tiền không cho mượn 5 triệu, chiều trả", "Có tiền không"),
+    ("borrow_money", "Có tiền không cho mượn 5 triệu, chiều trả", "cho mượn"),
     ("mistaken_transfer", "Em chuyển nhầm 500k vào tài khoản chị, chị chuyển trả lại giúp em", "chuyển nhầm"),
     ("relative_trouble", "Con chị bị tai nạn đang cấp cứu, chị chuyển ngay viện phí", "tai nạn"),
     ("new_number", "Mẹ ơi con đổi số rồi, mẹ lưu số này nhé", "đổi số"),
@@ -113,3 +113,11 @@ def test_a_number_before_a_date_is_not_a_fee_paid_first(checker: ScamChecker) ->
     assert "pay_first" not in kinds
     kinds = {s.kind for s in checker.check("Chị đóng 250k tiền tài liệu trước nhé").signals}
     assert "pay_first" in kinds
+
+
+def test_several_cues_of_one_script_add_up(checker: ScamChecker) -> None:
+    one = checker.check("Cô ơi cho cháu mượn ít tiền")
+    three = checker.check("Chú ơi có tiền không cho cháu mượn 5 triệu, chiều cháu trả")
+    weight = {s.kind: s.weight for s in three.signals}["borrow_money"]
+    assert weight > {s.kind: s.weight for s in one.signals}["borrow_money"]
+    assert three.level.value == "very_likely"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -167,8 +167,8 @@ async def seeded(app: App) -> Seeded:
 
 
 @pytest.fixture
-def admin_context(app: App) -> AdminContext:
-    return AdminContext(
+def admin_context(app: App) -> Iterator[AdminContext]:
+    context = AdminContext(
         sessions=app.assistant.sessions,
         communes=app.communes,
         curriculum=app.curriculum,
@@ -176,6 +176,8 @@ def admin_context(app: App) -> AdminContext:
         secret="a-test-secret-of-enough-length",
         login_policy=LoginPolicy(tarpit_seconds=0),  # refusals answer at once in tests
     )
+    yield context
+    context.password_checks.close()
 
 
 @pytest.fixture
