@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from data.models import Broadcast, Learner, OutboxMessage
@@ -83,12 +83,17 @@ async def enqueue_each(
     return len(reachable)
 
 
+BULK_KINDS = ("reminder", "digest")  # sent behind answers, pushes and announcements
+
+
 async def pending(session: AsyncSession, channels: Sequence[str], limit: int) -> list[OutboxMessage]:
-    """The oldest pending rows for the given channels."""
+    """The oldest pending rows for the given channels; reminders and digests after everything else."""
+    bulk = case((Broadcast.kind.in_(BULK_KINDS), 1), else_=0)
     rows = await session.scalars(
         select(OutboxMessage)
+        .join(Broadcast, Broadcast.id == OutboxMessage.broadcast_id)
         .where(OutboxMessage.status == "pending", OutboxMessage.channel.in_(list(channels)))
-        .order_by(OutboxMessage.id)
+        .order_by(bulk, OutboxMessage.id)
         .limit(limit)
     )
     return list(rows.all())

@@ -14,7 +14,7 @@ from bot.app import App
 from bot.messages import Reply
 from bot.outbox import OutboxWorker
 from data import outbox
-from data.models import Learner, OutboxMessage
+from data.models import Broadcast, Learner, OutboxMessage
 from tests.admin.helpers import FakeSender
 from tests.driver import ChatDriver
 
@@ -140,3 +140,17 @@ async def test_deleted_learners_get_nothing(app: App) -> None:
         learner.deleted_at = datetime(2026, 11, 1, tzinfo=UTC)
     await announce(app)
     assert list(await statuses(app)) == ["a"]
+
+
+async def test_reminders_wait_behind_answers_pushes_and_announcements(app: App) -> None:
+    chat = ChatDriver(app.assistant, "order")
+    await chat.register()
+    now = app.assistant.clock.now()
+    async with app.assistant.sessions() as session, session.begin():
+        learner = (await session.scalars(select(Learner))).one()
+        for kind in ("reminder", "digest", "push", "announcement"):  # the bulk ones queued first
+            broadcast = Broadcast(kind=kind, commune_id="tan-hoc", text=kind, created_at=now)
+            await outbox.enqueue(session, broadcast, [learner], {"text": kind}, now)
+    async with app.assistant.sessions() as session:
+        rows = await outbox.pending(session, ["test"], 10)
+    assert [row.reply["text"] for row in rows] == ["push", "announcement", "reminder", "digest"]
