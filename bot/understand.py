@@ -350,14 +350,15 @@ def _option_words(words: list[str], options: tuple[str, ...]) -> int | None:
         return exact[0]
     p = phrases()
     for content in (words, [w for w in words if w not in p.fillers and w not in p.generic]):
-        if not content or sum(len(w) for w in content) < 2:
+        short = sum(len(w) for w in content) < 3 and not any(ch.isdigit() for w in content for ch in w)
+        if not content or (short and content != ["ai"]):  # "la" (lạ? là?) picks nothing; "4t", "AI" do
             continue
         within = [n for n, label in enumerate(labels, 1) if set(content) <= set(label)]
         if len(within) == 1:
             return within[0]
     # a short reply sharing most of its words with one option only ("bam link cai ngay")
     content = [w for w in words if w not in p.fillers]
-    if not content or len(content) > 6 or asks_something(content):
+    if len(content) < 2 or len(content) > 6 or asks_something(content):
         return None
     shares = sorted(
         ((len(set(content) & set(label)) / len(set(content)), n) for n, label in enumerate(labels, 1)),
