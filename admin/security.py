@@ -62,6 +62,8 @@ class LoginPolicy:
     # password checks computed at the same time, and how many more may wait for one
     checks_at_once: int = 2
     checks_waiting: int = 8
+    # compute them only with processor time nothing else wants (see `_lower_priority`)
+    checks_when_idle: bool = True
     # a refused (429) login answers after this pause: a client that waits for the answer before trying
     # again is slowed to one try per pause, at the cost of one sleeping coroutine
     tarpit_seconds: float = 1.0
@@ -130,20 +132,25 @@ class OnceTokens:
 
 
 def _lower_priority() -> None:
-    """Run this worker thread (and the threads argon2 starts from it) at the lowest CPU priority: on
-    Linux a thread has its own nice value, so the event loop's thread keeps the processor it needs."""
-    # on another system, or when not allowed, the limits still hold
+    """Run this worker thread (and the threads argon2 starts from it) only when the processor has
+    nothing else to do: on Linux each thread has its own scheduling policy and nice value, so the event
+    loop's thread takes the processor back at once when a learner's message arrives. SCHED_IDLE needs
+    no privilege; nice 19 is the fallback. The price: on a machine kept busy, logins wait."""
+    # on another system, or when not allowed, the concurrency limits still hold
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: this thread
 
 
 class PasswordChecks:
     """Password hashes computed off the event loop, a few at a time, with a bounded queue."""
 
-    def __init__(self, verify: Verify, at_once: int, waiting: int) -> None:
+    def __init__(self, verify: Verify, at_once: int, waiting: int, when_idle: bool = True) -> None:
         self.verify = verify
         self.at_once = at_once
         self.waiting = waiting
+        self.when_idle = when_idle
         self._slots = asyncio.Semaphore(at_once)
         self._queued = 0
         self._pool: ThreadPoolExecutor | None = None
@@ -151,7 +158,9 @@ class PasswordChecks:
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
-                self.at_once, thread_name_prefix="password-check", initializer=_lower_priority
+                self.at_once,
+                thread_name_prefix="password-check",
+                initializer=_lower_priority if self.when_idle else None,
             )
         return self._pool
 

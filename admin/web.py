@@ -141,7 +141,9 @@ class AdminContext:
             raise ValueError("the dashboard's secret must be at least 16 characters")
         self.grouper = QuestionGrouper(self.encoder)
         policy = self.login_policy
-        self.password_checks = PasswordChecks(self.verify, policy.checks_at_once, policy.checks_waiting)
+        self.password_checks = PasswordChecks(
+            self.verify, policy.checks_at_once, policy.checks_waiting, policy.checks_when_idle
+        )
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["pct"] = lambda v: f"{v * 100:.1f}%"
         self.templates.env.filters["num"] = lambda v: f"{v:,}".replace(",", ".")

@@ -84,7 +84,7 @@ def plan(settings: Settings) -> list[str]:
             )
         if name == "zalo" and mode == "webhook" and settings.zalo_webhook_secret is None:
             raise ConfigurationError(
-                "the Zalo webhook needs ZALO_WEBHOOK_SECRET (8 or more characters of your choice)"
+                "the Zalo webhook needs ZALO_WEBHOOK_SECRET (16 or more characters of your choice)"
             )
         where = f"{settings.public_url}/webhooks/{name}" if mode == "webhook" else "long polling"
         lines.append(f"{name}: {mode} ({where})")

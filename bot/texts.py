@@ -190,6 +190,10 @@ ANSWER_UNKNOWN = (
     "Cháu xin lỗi, cháu chưa có câu trả lời cho câu hỏi này trong các bài học, nên cháu không dám đoán ạ. "
     "Cháu đã ghi lại câu hỏi để Đại sứ số hoặc cán bộ xã trả lời bác sau."
 )
+ANSWER_UNKNOWN_WAITING = (
+    "Cháu xin lỗi, cháu chưa có câu trả lời cho câu hỏi này trong các bài học. Bác đã có mấy câu hỏi "
+    "đang chờ Đại sứ số hoặc cán bộ xã trả lời; khi có trả lời, cháu nhắn lại bác ạ."
+)
 ANSWER_UNKNOWN_NOT_QUEUED = (
     "Cháu xin lỗi, cháu chưa có câu trả lời cho câu hỏi này trong các bài học, nên cháu không dám đoán ạ."
 )

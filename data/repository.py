@@ -285,7 +285,7 @@ class SqlStore:
         return bool(cast(CursorResult[Any], result).rowcount)
 
     # --- questions -----------------------------------------------------------------------------
-    async def queue_question(self, learner_id: int, text: str, candidates: list[dict[str, Any]]) -> None:
+    async def queue_question(self, learner_id: int, text: str, candidates: list[dict[str, Any]]) -> bool:
         """Queue a question for people to answer, unless the learner already has `MAX_OPEN_QUESTIONS`
         waiting or the same text is waiting already: one person cannot fill the commune's queue."""
         waiting = (
@@ -297,7 +297,7 @@ class SqlStore:
         ).all()
         same = " ".join(text.casefold().split())
         if len(waiting) >= MAX_OPEN_QUESTIONS or any(" ".join(w.casefold().split()) == same for w in waiting):
-            return
+            return False
         self.session.add(
             UnansweredQuestion(
                 learner_id=learner_id,
@@ -307,6 +307,7 @@ class SqlStore:
                 status="open",
             )
         )
+        return True
 
     async def count_completions(self, lesson_id: str | None = None) -> int:
         query = select(func.count()).select_from(Completion)

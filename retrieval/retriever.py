@@ -18,8 +18,8 @@ card's text says it in other words.
 Ranking uses one of four methods (BM25 only, dense only, weighted fusion, RRF) so evaluation can compare
 them on the same indexes. The best passage names the lesson; within that lesson the answering card is
 the best-scored one, with `SHAPE_BONUS` for a card whose shape (from its asks) is the question's. When
-the question is urgent (`retrieval.urgent`) the answering card is instead the best what-to-do-now card
-of the situation's lessons. The cards shown are the answering card and the card it leads into (or
+the question is urgent (`retrieval.urgent`) the answering card is instead the best-scored of the
+situation's what-to-do-now cards. The cards shown are the answering card and the card it leads into (or
 follows on from) within `MAX_SHOWN_CHARS`; a card that cannot be shown whole that way gives way to the
 next best card of the lesson, and when none can, the answer is offered, never stated.
 
@@ -207,6 +207,7 @@ class Retriever:
                 self._lessons.setdefault(passage.lesson_id, []).append(number)
         for cards in self._lessons.values():
             cards.sort(key=lambda i: passages[i].card_number)
+        self._ids = {p.passage_id: number for number, p in enumerate(passages)}
         self._shapes = [
             self.reader.card_shape(p.title, p.body, p.asks) if p.lesson_id else None for p in passages
         ]
@@ -295,7 +296,7 @@ class Retriever:
         order = np.argsort(-fused, kind="stable")[: max(TOP, 10)]
         best = int(order[0])
         chosen, urgent = best, False
-        action = self._action_card(self.urgency.lessons(question), fused)
+        action = self._action_card(self.urgency.actions(question), fused)
         if action >= 0:
             chosen, urgent = action, True
         elif self.passages[best].lesson_id:
@@ -336,13 +337,19 @@ class Retriever:
     def _best_in_lesson(self, lesson: str, fused: Scores, shape: Shape | None) -> int:
         return self._in_lesson(lesson, fused, shape)[0]
 
-    def _action_card(self, lessons: tuple[str, ...], fused: Scores) -> int:
-        """The best-scored what-to-do-now card of the urgent lessons, or -1 (not urgent, or no such card)."""
-        cards = [i for lesson in lessons for i in self._lessons.get(lesson, [])]
+    def _action_card(self, actions: tuple[str, ...], fused: Scores) -> int:
+        """The best-scored of the urgent situation's action cards, or -1 (not urgent, or none known).
+        A lesson id stands for its cards whose shape is `problem` (all its cards when none is)."""
+        cards: list[int] = []
+        for action in actions:
+            if action in self._ids:
+                cards.append(self._ids[action])
+            elif action in self._lessons:
+                lesson = self._lessons[action]
+                cards.extend([i for i in lesson if self._shapes[i] is Shape.PROBLEM] or lesson)
         if not cards:
             return -1
-        actions = [i for i in cards if self._shapes[i] is Shape.PROBLEM] or cards
-        return max(actions, key=lambda i: float(fused[i]))
+        return max(cards, key=lambda i: float(fused[i]))
 
     def span(self, passage: int) -> tuple[int, ...] | None:
         """The cards to show for one answering card, in reading order: with the card before it while it

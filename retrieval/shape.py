@@ -76,8 +76,16 @@ class Pattern:
             raise ValueError(f"empty phrase in pattern {text!r}")
         return cls(groups)
 
-    def matches(self, words: Sequence[str]) -> bool:
-        return all(any(_find(words, phrase) >= 0 for phrase in group) for group in self.groups)
+    def matches(self, words: Sequence[str] | str) -> bool:
+        """Whether the folded words (a list, or `_padded` text) hold a phrase of every group."""
+        text = words if isinstance(words, str) else _padded(words)
+        return all(any(f" {' '.join(phrase)} " in text for phrase in group) for group in self.groups)
+
+
+def _padded(words: Sequence[str]) -> str:
+    # " a b c ": a phrase is in the words exactly when " phrase " is a substring, which is far
+    # faster than comparing syllable by syllable at every position
+    return f" {' '.join(words)} "
 
 
 def patterns(texts: Iterable[str]) -> tuple[Pattern, ...]:
@@ -85,7 +93,8 @@ def patterns(texts: Iterable[str]) -> tuple[Pattern, ...]:
 
 
 def any_match(found: Sequence[Pattern], words: Sequence[str]) -> bool:
-    return any(p.matches(words) for p in found)
+    text = _padded(words)
+    return any(p.matches(text) for p in found)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -145,6 +154,13 @@ def _entries(items: Iterable[Any]) -> tuple[Entry, ...]:
     return tuple(sorted(found, key=lambda e: (-len(e), [s.folded for s in e])))
 
 
+def _by_syllable(entries: Sequence[Entry], *, first: bool) -> dict[str, tuple[Entry, ...]]:
+    found: dict[str, list[Entry]] = {}
+    for entry in entries:  # already longest first
+        found.setdefault(entry[0 if first else -1].folded, []).append(entry)
+    return {key: tuple(value) for key, value in found.items()}
+
+
 @dataclass(frozen=True)
 class Question:
     """A question as the retriever scores it."""
@@ -197,6 +213,11 @@ class Reader:
         self.start = _entries(data.get("start") or ())
         self.end = _entries(data.get("end") or ())
         self.keep = _entries(data.get("keep") or ())
+        # each list by the syllable a match must begin (or, for `end`, finish) with, longest first
+        self._anywhere = _by_syllable(self.anywhere, first=True)
+        self._start = _by_syllable(self.start, first=True)
+        self._end = _by_syllable(self.end, first=False)
+        self._keep = _by_syllable(self.keep, first=True)
         self.question_words = _phrases(data.get("question_words") or ())
         self.clause_starts = _phrases(data.get("clause_starts") or ())
         shape_data = _load(shapes)
@@ -238,30 +259,38 @@ class Reader:
 
     def _strip(self, clause: _Clause) -> None:
         size = len(clause.parts)
-        for entry in self.keep:
-            for at in range(size - len(entry) + 1):
+        folded = clause.folded
+        for at in range(size):
+            for entry in self._keep.get(folded[at], ()):
                 span = range(at, at + len(entry))
-                if clause.matches(entry, span):
+                if at + len(entry) <= size and clause.matches(entry, span):
                     clause.kept.update(span)
 
         def remove(span: Sequence[int]) -> None:
             clause.removed.update(i for i in span if i not in clause.kept)
 
-        for entry in self.anywhere:
-            at = 0
-            while at <= size - len(entry):
+        at = 0
+        while at < size:  # the longest entry starting here wins; the scan goes on after it
+            for entry in self._anywhere.get(folded[at], ()):
                 span = range(at, at + len(entry))
-                if not clause.removed.intersection(span) and clause.matches(entry, span):
+                if (
+                    at + len(entry) <= size
+                    and not clause.removed.intersection(span)
+                    and clause.matches(entry, span)
+                ):
                     remove(span)
-                    at += len(entry)
-                else:
-                    at += 1
+                    at += len(entry) - 1
+                    break
+            at += 1
         changed = True
         while changed:
             changed = False
-            for entries, from_start in ((self.start, True), (self.end, False)):
+            for index, from_start in ((self._start, True), (self._end, False)):
                 left = [i for i in range(size) if i not in clause.removed]
-                for entry in entries:
+                if not left:
+                    return
+                edge_syllable = folded[left[0]] if from_start else folded[left[-1]]
+                for entry in index.get(edge_syllable, ()):
                     edge = left[: len(entry)] if from_start else left[len(left) - len(entry) :]
                     if (
                         len(entry) <= len(left)

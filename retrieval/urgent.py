@@ -1,7 +1,7 @@
 """Urgent questions: money or a code already gone, someone controlling the phone or account, a lost phone.
 
-The situations, their patterns and the lessons holding their what-to-do-now cards are data
-(`retrieval/urgent.yaml`, patterns as in `retrieval.shape`). Detection reads the whole question,
+The situations, their patterns and their what-to-do-now cards are data (`retrieval/urgent.yaml`,
+patterns as in `retrieval.shape`). Detection reads the whole question,
 accent-folded, greetings included: "lỡ" or "rồi" in a polite wrapper still means it already happened.
 """
 
@@ -22,12 +22,12 @@ URGENT_FILE = Path(__file__).with_name("urgent.yaml")
 
 @dataclass(frozen=True)
 class Situation:
-    """One kind of emergency and the lessons whose what-to-do-now cards answer it."""
+    """One kind of emergency and the what-to-do-now cards that answer it."""
 
     name: str
     patterns: tuple[Pattern, ...]
     unless: tuple[Pattern, ...]
-    lessons: tuple[str, ...]
+    actions: tuple[str, ...]  # "lesson-id#N", or a lesson id for its what-to-do-now cards
 
     def matches(self, words: Sequence[str]) -> bool:
         return any_match(self.patterns, words) and not any_match(self.unless, words)
@@ -43,7 +43,7 @@ class Urgency:
                 name=str(item["name"]),
                 patterns=patterns(item.get("patterns") or ()),
                 unless=patterns(item.get("unless") or ()),
-                lessons=tuple(str(lesson) for lesson in item.get("lessons") or ()),
+                actions=tuple(str(action) for action in item.get("actions") or ()),
             )
             for item in data.get("situations") or ()
         )
@@ -52,9 +52,17 @@ class Urgency:
         words = syllables(question)
         return tuple(s for s in self.situations if s.matches(words))
 
+    def is_urgent(self, question: str) -> bool:
+        return bool(self.detect(question))
+
     def lessons(self, question: str) -> tuple[str, ...]:
-        """The lessons to take the action card from, in file order without repeats; none when not urgent."""
-        return tuple(dict.fromkeys(lesson for s in self.detect(question) for lesson in s.lessons))
+        """The lessons of the action cards, in file order without repeats; none when not urgent."""
+        return tuple(dict.fromkeys(action.split("#")[0] for action in self.actions(question)))
+
+    def actions(self, question: str) -> tuple[str, ...]:
+        """The action cards (or lessons) to answer from, in file order without repeats; none when not
+        urgent."""
+        return tuple(dict.fromkeys(action for s in self.detect(question) for action in s.actions))
 
 
 @cache

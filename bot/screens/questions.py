@@ -131,8 +131,8 @@ class QuestionScreen:
                     ],
                 )
                 return
-        await c.store.queue_question(c.learner.id, text, candidates)
-        c.say(texts.ANSWER_UNKNOWN, back)
+        queued = await c.store.queue_question(c.learner.id, text, candidates)
+        c.say(texts.ANSWER_UNKNOWN if queued else texts.ANSWER_UNKNOWN_WAITING, back)
 
     def _commune_answer(self, c: Conversation, text: str, found: KnowledgeMatch, back: list[Button]) -> None:
         commune = self.communes.commune(found.commune_id)

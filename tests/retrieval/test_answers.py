@@ -26,7 +26,7 @@ situations:
   - name: code-gone
     patterns: ["lo | da | roi + doc ma | dua ma"]
     unless: ["chua doc"]
-    lessons: [an-toan-otp]
+    actions: [an-toan-otp]
 """
 
 

@@ -174,7 +174,8 @@ def admin_context(app: App) -> Iterator[AdminContext]:
         curriculum=app.curriculum,
         clock=app.assistant.clock,
         secret="a-test-secret-of-enough-length",
-        login_policy=LoginPolicy(tarpit_seconds=0),  # refusals answer at once in tests
+        # refusals answer at once; passwords checked at normal priority, however busy the test machine
+        login_policy=LoginPolicy(tarpit_seconds=0, checks_when_idle=False),
     )
     yield context
     context.password_checks.close()

@@ -64,7 +64,7 @@ def context(app: App, verify: Callable[[str, str], bool] | None = None, **policy
         curriculum=app.curriculum,
         clock=app.assistant.clock,
         secret="a-test-secret-of-enough-length",
-        login_policy=LoginPolicy(tarpit_seconds=0, **policy),
+        login_policy=LoginPolicy(tarpit_seconds=0, checks_when_idle=False, **policy),
         verify=verify or store.verify_password,
     )
 
