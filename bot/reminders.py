@@ -86,38 +86,6 @@ __all__ = [
     "setting_line",
 ]
 
-# --- what learners and mentors read (the learner is "bác", the assistant "cháu", a mentor "bạn") -------
-REMINDER_CONTINUE = "Cháu chào bác{name}! Bác đang học dở bài «{title}». Bác học tiếp vài phút cùng cháu nhé?"
-REMINDER_NEXT = "Cháu chào bác{name}! Bài «{title}» đang chờ bác, chỉ khoảng {minutes} phút thôi ạ."
-REMINDER_REVIEW = "Cháu chào bác{name}! Bác thử trả lời một câu ôn bài «{title}» nhé:\n❓ {question}"
-REMINDER_FOOTER = "(Bác không muốn cháu nhắc nữa thì gõ «tắt nhắc» ạ.)"
-REMINDER_LAST = "(Cháu tạm thôi nhắc. Khi nào bác nhắn, cháu lại nhắc bác học ạ. Gõ «tắt nhắc» để thôi hẳn.)"
-NUDGE = "Cháu chào bác{name}! Đại sứ số {mentor} nhắc bác học tiếp bài «{title}» ạ."
-NUDGE_DONE = "Cháu chào bác{name}! Đại sứ số {mentor} hỏi thăm bác. Bác cần giúp gì cứ nhắn cháu nhé."
-REVIEW_RIGHT = "✅ Đúng rồi ạ! {explanation}"
-REVIEW_WRONG = "Chưa đúng ạ. Đáp án đúng là: «{correct}». {explanation}"
-REVIEW_LEARNED = "Bác đã nhớ chắc câu này rồi, cháu sẽ không hỏi lại nữa ạ."
-REVIEW_LATER = "Ít hôm nữa cháu hỏi lại bác câu này để bác nhớ lâu hơn nhé."
-REVIEW_AGAIN = "Lần nhắc sau cháu hỏi lại bác câu này nhé."
-OFFER = "Cháu nhắc bác học bài mới mỗi tuần nhé? Bác chọn cách cháu nhắc:"
-BTN_RHYTHM = {"weekly": "🔔 Mỗi tuần một lần", "3d": "🔔 Hai, ba ngày một lần", "off": "🔕 Không cần nhắc"}
-RHYTHM_LABEL = {"weekly": "mỗi tuần một lần", "3d": "hai, ba ngày một lần", "off": "không nhắc"}
-RHYTHM_SET = "Dạ, cháu sẽ nhắc bác {label}, không nhắn ban đêm hay giờ cơm. Bác gõ «tắt nhắc» để thôi ạ."
-RHYTHM_OFF = "Dạ, cháu sẽ không nhắc nữa. Khi nào muốn, bác gõ «bật nhắc» nhé."
-SETTING_LINE = "• Nhắc học: {label}"
-SETTING_PAUSED = "• Nhắc học: {label}, đang tạm dừng vì bác chưa trả lời; cháu nhắc lại khi bác nhắn"
-SETTING_NEVER = "• Nhắc học: không nhắc (gõ «bật nhắc» nếu bác muốn)"
-DIGEST_HEAD = "📋 Tuần qua của người học của bạn:"
-DIGEST_FINISHED = "✅ Đã học xong:"
-DIGEST_FINISHED_LINE = "• {name}: {lessons}"
-DIGEST_STUCK = "⚠️ Chưa học từ {days} ngày trở lên:"
-DIGEST_STUCK_LINE = "• {name}: {days} ngày chưa học"
-DIGEST_STOPPED = "🔕 Đã thôi nhận nhắc học:"
-DIGEST_STOPPED_LINE = "• {name} ({why})"
-DIGEST_WHY = {"off": "tự tắt", "paused": f"không trả lời {STOP_AFTER} lần nhắc"}
-DIGEST_NUDGE_HINT = "Bấm «🔔 Nhắc giúp» để cháu nhắn người đó học tiếp."
-BTN_NUDGE = "🔔 Nhắc giúp {name}"
-NO_NAME = "(chưa có tên)"
 
 PAYLOAD_LIMIT = 64  # bytes: Telegram's limit for a button's callback data
 ACTIVE_WINDOW = timedelta(hours=24)  # a learner active this recently is never reminded
@@ -178,11 +146,11 @@ class ReviewResult:
     def text(self) -> str:
         """The reply: right or not, the right answer, the explanation, and what comes next."""
         if self.correct:
-            first = REVIEW_RIGHT.format(explanation=self.explanation)
-            then = REVIEW_LEARNED if self.counted and self.next_in_days is None else REVIEW_LATER
+            first = texts.REVIEW_RIGHT.format(explanation=self.explanation)
+            then = texts.REVIEW_LEARNED if self.counted and self.next_in_days is None else texts.REVIEW_LATER
         else:
-            first = REVIEW_WRONG.format(correct=self.correct_option_text, explanation=self.explanation)
-            then = REVIEW_AGAIN
+            first = texts.REVIEW_WRONG.format(correct=self.correct_option_text, explanation=self.explanation)
+            then = texts.REVIEW_AGAIN
         return f"{first}\n{then}" if self.counted else first
 
 
@@ -231,24 +199,24 @@ async def answer_review(
 def setting_line(current: Setting) -> str:
     """One line for /dulieu."""
     if current.rhythm == "off":
-        return SETTING_NEVER
-    label = RHYTHM_LABEL[current.rhythm]
-    return (SETTING_PAUSED if current.paused else SETTING_LINE).format(label=label)
+        return texts.SETTING_NEVER
+    label = texts.RHYTHM_LABEL[current.rhythm]
+    return (texts.SETTING_PAUSED if current.paused else texts.SETTING_LINE).format(label=label)
 
 
 def offer_buttons() -> list[Button]:
     """The choices after the first finished lesson: weekly, every two or three days, never."""
-    return [Button(BTN_RHYTHM[r], f"rm:{r}") for r in ("weekly", "3d", "off")]
+    return [Button(texts.BTN_RHYTHM[r], f"rm:{r}") for r in ("weekly", "3d", "off")]
 
 
 def parse_rhythm_payload(payload: str) -> str | None:
     rhythm = payload.removeprefix("rm:")
-    return rhythm if payload.startswith("rm:") and rhythm in BTN_RHYTHM else None
+    return rhythm if payload.startswith("rm:") and rhythm in texts.BTN_RHYTHM else None
 
 
 def rhythm_set_text(rhythm: str) -> str:
     """The confirmation after a choice (`rhythm` as stored: "off", "3d" or "weekly")."""
-    return RHYTHM_OFF if rhythm == "off" else RHYTHM_SET.format(label=RHYTHM_LABEL[rhythm])
+    return texts.RHYTHM_OFF if rhythm == "off" else texts.RHYTHM_SET.format(label=texts.RHYTHM_LABEL[rhythm])
 
 
 # --- what a reminder says ---------------------------------------------------------------------------------
@@ -296,21 +264,21 @@ def _review_payload(lesson: Lesson, question: Question, option: int) -> str:
 
 
 def _with_footer(text: str, last: bool) -> str:
-    return f"{text}\n{REMINDER_LAST if last else REMINDER_FOOTER}"
+    return f"{text}\n{texts.REMINDER_LAST if last else texts.REMINDER_FOOTER}"
 
 
 def lesson_reply(name: str | None, lesson: Lesson, payload: str, *, last: bool = False) -> Reply:
     if payload == "continue":
-        text = REMINDER_CONTINUE.format(name=_call(name), title=lesson.title)
+        text = texts.REMINDER_CONTINUE.format(name=_call(name), title=lesson.title)
         button = Button(texts.BTN_CONTINUE.format(title=lesson.title), payload)
     else:
-        text = REMINDER_NEXT.format(name=_call(name), title=lesson.title, minutes=lesson.minutes)
+        text = texts.REMINDER_NEXT.format(name=_call(name), title=lesson.title, minutes=lesson.minutes)
         button = Button(texts.BTN_OPEN_LESSON.format(title=lesson.title), payload)
     return Reply(_with_footer(text, last), (button,))
 
 
 def review_reply(name: str | None, lesson: Lesson, question: Question, *, last: bool = False) -> Reply:
-    text = REMINDER_REVIEW.format(name=_call(name), title=lesson.title, question=question.text)
+    text = texts.REMINDER_REVIEW.format(name=_call(name), title=lesson.title, question=question.text)
     buttons = tuple(
         Button(option, _review_payload(lesson, question, i)) for i, option in enumerate(question.options)
     )
@@ -328,12 +296,12 @@ async def nudge_reply(
     found = lesson_to_suggest(curriculum, ctx)
     if found is None:
         return Reply(
-            NUDGE_DONE.format(name=name, mentor=mentor_name or ""), (Button(texts.BTN_MENU, "menu"),)
+            texts.NUDGE_DONE.format(name=name, mentor=mentor_name or ""), (Button(texts.BTN_MENU, "menu"),)
         )
     lesson, payload = found
     label = texts.BTN_CONTINUE if payload == "continue" else texts.BTN_OPEN_LESSON
     return Reply(
-        NUDGE.format(name=name, mentor=mentor_name or "", title=lesson.title),
+        texts.NUDGE.format(name=name, mentor=mentor_name or "", title=lesson.title),
         (Button(label.format(title=lesson.title), payload),),
     )
 
@@ -535,27 +503,34 @@ class Scheduler:
         stopped = [m for m in mentees if m.stopped]
         if not (finished or stuck or stopped):
             return None
-        lines = [DIGEST_HEAD]
+        lines = [texts.DIGEST_HEAD]
         if finished:
-            lines.append(DIGEST_FINISHED)
+            lines.append(texts.DIGEST_FINISHED)
             for m in finished:
                 titles = [self._title(lesson_id) for lesson_id in m.finished]
-                lines.append(DIGEST_FINISHED_LINE.format(name=m.name or NO_NAME, lessons=", ".join(titles)))
+                lines.append(
+                    texts.DIGEST_FINISHED_LINE.format(name=m.name or texts.NO_NAME, lessons=", ".join(titles))
+                )
         if stuck:
-            lines.append(DIGEST_STUCK.format(days=self.stuck_days))
-            lines.extend(DIGEST_STUCK_LINE.format(name=m.name or NO_NAME, days=days) for m, days in stuck)
-        if stopped:
-            lines.append(DIGEST_STOPPED)
+            lines.append(texts.DIGEST_STUCK.format(days=self.stuck_days))
             lines.extend(
-                DIGEST_STOPPED_LINE.format(name=m.name or NO_NAME, why=DIGEST_WHY[m.stopped or "off"])
+                texts.DIGEST_STUCK_LINE.format(name=m.name or texts.NO_NAME, days=days) for m, days in stuck
+            )
+        if stopped:
+            lines.append(texts.DIGEST_STOPPED)
+            lines.extend(
+                texts.DIGEST_STOPPED_LINE.format(
+                    name=m.name or texts.NO_NAME,
+                    why=texts.DIGEST_WHY[m.stopped or "off"].format(stop=STOP_AFTER),
+                )
                 for m in stopped
             )
         buttons = [
-            Button(BTN_NUDGE.format(name=m.name or NO_NAME), f"m:nudge:{m.learner_id}")
+            Button(texts.BTN_NUDGE.format(name=m.name or texts.NO_NAME), f"m:nudge:{m.learner_id}")
             for m, _ in stuck[:MAX_NUDGE_BUTTONS]
         ]
         if buttons:
-            lines.append(DIGEST_NUDGE_HINT)
+            lines.append(texts.DIGEST_NUDGE_HINT)
         return Reply("\n".join(lines), (*buttons, Button(texts.BTN_MENTOR_HOME, "m:home")))
 
     def _title(self, lesson_id: str) -> str:

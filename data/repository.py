@@ -133,6 +133,9 @@ class SqlStore:
         result = await self.session.execute(
             delete(ProcessedEvent).where(ProcessedEvent.processed_at < before)
         )
+        from data import scams  # the scam-check counts (issue 16) are kept as long as event ids
+
+        await scams.purge(self.session, before)
         return int(getattr(result, "rowcount", 0) or 0)
 
     # --- learners ------------------------------------------------------------------------------
@@ -434,9 +437,14 @@ class SqlStore:
         return [int(i) for i in rows if i is not None]
 
     async def push(
-        self, mentor: Learner, recipients: list[Learner], lesson_id: str, text: str, reply: dict[str, Any]
+        self,
+        mentor: Learner,
+        recipients: list[Learner],
+        lesson_id: str | None,
+        text: str,
+        reply: dict[str, Any],
     ) -> Broadcast:
-        """Record a mentor's push of a lesson and queue one message per learner."""
+        """Record a mentor's push of a lesson (or a nudge: no lesson) and queue one message per learner."""
         broadcast = Broadcast(
             kind="push",
             commune_id=mentor.commune_id,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import texts
+from bot import reminders, texts
 from bot.messages import Button, Incoming, Reply
 from bot.outbox import reply_to_json
 from bot.ports import Clock, Store
@@ -120,6 +120,8 @@ class Mentoring:
             await self._choose_lesson(store, learner, args[0], target, turn)
         elif action == "pl" and args:
             await self._push(store, learner, state, args[0], target, turn)
+        elif action == "nudge" and args and (learner_id := _int(args[0])) is not None:
+            await self._nudge(store, learner, state, learner_id, turn)
         elif action == "qs":
             await self._questions(store, learner, turn)
         elif action == "qa" and args and (question_id := _int(args[0])) is not None:
@@ -385,9 +387,32 @@ class Mentoring:
             ),
             [
                 Button(texts.BTN_PUSH_ONE.format(name=learner.name), f"m:push:{learner.id}"),
+                Button(texts.BTN_NUDGE.format(name=learner.name or texts.NO_NAME), f"m:nudge:{learner.id}"),
                 Button(texts.BTN_MENTOR_HOME, "m:home"),
             ],
         )
+
+    async def _nudge(
+        self, store: SqlStore, mentor: Learner, state: dict[str, Any], learner_id: int, turn: Turn
+    ) -> None:
+        """ "🔔 Nhắc giúp" (from the weekly digest or a learner's page): one friendly message naming the
+        mentor and the lesson to go on with; a second tap within the repeat window sends nothing."""
+        home = [Button(texts.BTN_MENTOR_HOME, "m:home")]
+        learner = await store.mentee(mentor.id, learner_id)
+        if learner is None:
+            turn.say(texts.MENTOR_NOT_YOURS, home)
+            return
+        name = learner.name or texts.NO_NAME
+        now = utc(self.clock.now())
+        nudged = state.setdefault("nudged", {})
+        last = nudged.get(str(learner.id))
+        if last is not None and now - datetime.fromisoformat(last) < PUSH_REPEAT_WINDOW:
+            turn.say(texts.MENTOR_NUDGED_ALREADY.format(name=name), home)
+            return
+        reply = await reminders.nudge_reply(store, self.curriculum, learner.id, mentor.name)
+        await store.push(mentor, [learner], None, reply.text, reply_to_json(reply))
+        nudged[str(learner.id)] = now.isoformat()
+        turn.say(texts.MENTOR_NUDGED.format(name=name), home)
 
     async def _recipients(self, store: SqlStore, mentor: Learner, target: int | None) -> list[Learner] | None:
         """All the mentor's learners, or the one named; None when the named one is not theirs."""

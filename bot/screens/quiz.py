@@ -171,7 +171,8 @@ class QuizScreen:
         ):
             # after the first finished lesson: may the assistant remind them? (nothing sent till they choose)
             c.state["step"] = "reminder_offer"
-            c.say(reminders.OFFER, [*reminders.offer_buttons(), *buttons, Button(texts.BTN_MENU, "menu")])
+            offer = [*reminders.offer_buttons(), *buttons, Button(texts.BTN_MENU, "menu")]
+            c.say(texts.REMINDER_OFFER, offer)
             return
         c.say(texts.MENU, [*buttons, Button(texts.BTN_TOPICS, "learn"), Button(texts.BTN_MENU, "menu")])
 

@@ -322,3 +322,22 @@ async def test_a_mentor_gets_a_printable_qr_of_their_link(tmp_path: Path) -> Non
             assert image.format == "PNG" and image.width >= 300
     finally:
         await app.close()
+
+
+async def test_nhac_giup_reaches_only_the_mentors_learner_once_and_names_the_mentor(app: App) -> None:
+    m1, _, a_id, b_id = await _two_mentors(app)
+    await m1.press_payload(f"m:l:{a_id}")
+    await m1.press("Nhắc giúp Bà An")  # the button on the learner's page (also in the weekly digest)
+    assert "đã nhắn Bà An" in m1.text
+    await m1.press_payload(f"m:nudge:{a_id}")  # a second tap soon after
+    assert "vừa nhắc Bà An rồi" in m1.text
+    await m1.press_payload(f"m:nudge:{b_id}")  # another mentor's learner, by a guessed id
+    assert "Không tìm thấy người học" in m1.text
+    sender = FakeSender()
+    await worker_run(app, sender)
+    assert [chat for chat, _ in sender.sent] == ["a"]
+    (reply,) = sender.sent[0][1]
+    assert "Đại sứ số Đại Sứ Một" in reply.text
+    assert reply.buttons and reply.buttons[0].payload in {"continue"} | {
+        f"lesson:{le.id}" for le in app.curriculum.lessons
+    }

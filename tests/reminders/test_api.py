@@ -11,7 +11,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, update
 
-from bot import reminders
+from bot import reminders, texts
 from bot.outbox import OutboxWorker
 from data import reminders as store
 from data.commune import DEFAULT_QUIET_HOURS, CommuneConfigError, is_quiet_time, load_commune_config
@@ -48,7 +48,7 @@ async def test_opt_in_out_and_back_in_keeps_the_chosen_rhythm(harness: Harness) 
 def test_the_offer_and_its_answers() -> None:
     buttons = reminders.offer_buttons()
     assert [b.payload for b in buttons] == ["rm:weekly", "rm:3d", "rm:off"]
-    assert reminders.OFFER.startswith("Cháu nhắc bác học bài mới mỗi tuần nhé?")
+    assert texts.REMINDER_OFFER.startswith("Cháu nhắc bác học bài mới mỗi tuần nhé?")
     assert [reminders.parse_rhythm_payload(b.payload) for b in buttons] == ["weekly", "3d", "off"]
     assert reminders.parse_rhythm_payload("rm:daily") is None and reminders.parse_rhythm_payload("x") is None
     assert "tắt nhắc" in reminders.rhythm_set_text("weekly") and "bật nhắc" in reminders.rhythm_set_text(
