@@ -131,6 +131,9 @@ class _Phrases:
     yes_words: frozenset[str]
     no: frozenset[str]
     no_markers: frozenset[str]
+    yes_markers: frozenset[str]
+    yes_idioms: frozenset[str]
+    unsure: frozenset[str]
     navigation: dict[str, frozenset[str]]
     choice_prefixes: frozenset[str]
     number_words: dict[str, int]
@@ -143,7 +146,17 @@ class _Phrases:
     age_words: frozenset[str]
     topic_words: frozenset[str]
     anchors: dict[str, tuple[str, ...]]
+    spoken_letters: dict[str, int]
+    dialect: dict[str, tuple[str, ...]]
+    topic_subjects: dict[str, frozenset[str]]
+    edit_verbs: frozenset[str]
+    edit_objects: dict[str, frozenset[str]]
+    data_verbs: frozenset[str]
+    data_objects: frozenset[str]
+    not_knowing: tuple[frozenset[str], frozenset[str], frozenset[str]]
     question_markers: frozenset[str]
+    question_endings: frozenset[str]
+    domain_words: frozenset[str]
     generic: frozenset[str]
     known: frozenset[str]
     longest: int
@@ -172,9 +185,15 @@ def phrases(path: Path = PHRASES_FILE) -> _Phrases:
         *raw["village_lead_ins"],
         *raw["age_words"],
         *raw["topic_words"],
+        *raw["domain_words"],
         *(p for group in raw["anchors"].values() for p in group),
         *(p for group in raw["small_talk"].values() for p in group),
         *(p for group in raw["navigation"].values() for p in group),
+        *raw["dialect"],
+        *(p for group in raw["topic_subjects"].values() for p in group),
+        *(p for group in raw["edits"].values() for p in group),
+        *(p for group in raw["my_data_wish"].values() for p in group),
+        *(p for group in raw["not_knowing"].values() for p in group),
     ]
     known = frozenset(word for phrase in every for word in fold(str(phrase)).split())
     sets = [*small_talk.values(), *navigation.values(), _set(raw["agree"]), _set(raw["refuse"])]
@@ -187,6 +206,9 @@ def phrases(path: Path = PHRASES_FILE) -> _Phrases:
         yes_words=_set(raw["agree_words"]),
         no=_set(raw["refuse"]),
         no_markers=_set(raw["refuse_markers"]),
+        yes_markers=_set(raw["agree_markers"]),
+        yes_idioms=_set(raw["agree_idioms"]),
+        unsure=_set(raw["unsure"]),
         navigation=navigation,
         choice_prefixes=_set(raw["choice_prefixes"]),
         number_words={fold(k): int(v) for k, v in raw["number_words"].items()},
@@ -199,7 +221,21 @@ def phrases(path: Path = PHRASES_FILE) -> _Phrases:
         age_words=_set(raw["age_words"]),
         topic_words=_set(raw["topic_words"]),
         anchors={kind: tuple(_set(group)) for kind, group in raw["anchors"].items()},
+        spoken_letters={fold(k): int(v) for k, v in raw["spoken_letters"].items()},
+        dialect={fold(k): tuple(fold(str(v)).split()) for k, v in raw["dialect"].items()},
+        topic_subjects={fold(k): _set(v) for k, v in raw["topic_subjects"].items()},
+        edit_verbs=_set(raw["edits"]["verbs"]),
+        edit_objects={k: _set(v) for k, v in raw["edits"].items() if k != "verbs"},
+        data_verbs=_set(raw["my_data_wish"]["verbs"]),
+        data_objects=_set(raw["my_data_wish"]["objects"]),
+        not_knowing=(
+            _set(raw["not_knowing"]["negations"]),
+            _set(raw["not_knowing"]["verbs"]),
+            _set(raw["not_knowing"]["after"]),
+        ),
         question_markers=_set(raw["question_markers"]),
+        question_endings=_set(raw["question_endings"]),
+        domain_words=_set(raw["domain_words"]),
         generic=_set(raw["generic"]),
         known=known,
         longest=max(len(p.split()) for group in sets for p in group),
@@ -222,6 +258,42 @@ def tokens(text: str, extra_known: frozenset[str] = frozenset()) -> list[str]:
                     single = re.sub(r"(\w)\1+", r"\1", word)
                     word = single if single in known else word
         out.extend(expand_shorthand(word))
+    return _dialect(out)
+
+
+# "hỏng" after these is "broken", not the Southern "hông" (không)
+_BROKEN_AFTER = frozenset({"bi", "da", "lam", "hu", "may", "xe", "do", "cung"})
+# "rửa" before these is "wash" ("rửa tiền"), not the Central "rứa" (vậy)
+_WASH_BEFORE = frozenset({"tien", "tay", "mat", "chen", "bat", "xe", "rau", "bo"})
+# "mô" after these is "where" ("ở mô"); "chi" after these is "what" ("làm chi")
+_WHERE_AFTER = frozenset({"o", "nam", "di", "den", "ve", "cho", "tu", "dau", "chon"})
+_WHAT_AFTER = frozenset({"lam", "cai", "chuyen", "de", "la", "hoi", "noi", "viec"})
+
+
+def _dialect(words: list[str]) -> list[str]:
+    """Regional and chat forms read as the standard word ("hổng biết" -> khong biet, "răng rứa" -> sao
+    vay, "ở mô" -> o dau, "lm s" -> lam sao), each ambiguous one only where its place decides it."""
+    p = phrases()
+    out: list[str] = []
+    for i, word in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        before = out[-1] if out else ""
+        if word in p.dialect:
+            out.extend(p.dialect[word])
+            continue
+        if word == "hong" and before not in _BROKEN_AFTER:
+            word = "khong"
+        elif word == "rua" and after not in _WASH_BEFORE:
+            word = "vay"
+        elif word == "rang" and all(w in p.fillers for w in out) and after not in {"mieng", "cua", "gia"}:
+            word = "sao"
+        elif word == "mo" and before in _WHERE_AFTER:
+            word = "dau"
+        elif word == "chi" and before in _WHAT_AFTER:
+            word = "gi"
+        elif word == "s" and before == "lam":
+            word = "sao"
+        out.append(word)
     return out
 
 
@@ -283,15 +355,110 @@ def _has(words: list[str], phrase: str) -> bool:
 
 
 def asks_something(words: list[str]) -> bool:
-    """Whether the words hold a question marker ("cach", "lam sao") or name a topic ("vneid")."""
+    """Whether the words ask for something the lessons could answer: a question word or phrase anywhere
+    ("cach", "lam sao", "co ... duoc khong") or a subject the lessons teach ("vneid", "mat khau")."""
     p = phrases()
-    return any(_has(words, m) for m in p.question_markers) or any(w in p.topic_words for w in words)
+    return any(_has(words, m) for m in p.question_markers) or _names_subject(words) or _co_khong(words)
+
+
+def _ends_asking(words: list[str]) -> bool:
+    """A question word ends the message once particles are set aside ("bam vao dau a", "xong chua chau");
+    "dau" only after a verb or place word ("o dau", "bam dau": not "tu dau", "co dau"), "sao nua" is
+    "what next", "gi ca" is "nothing at all"."""
+    p = phrases()
+    core = list(words)
+    while len(core) > 1 and core[-1] in _PARTICLES:
+        core.pop()
+    if len(core) < 2 or core[-1] not in p.question_endings or _has(core, "gi ca"):
+        return False
+    if core[-1] == "dau" and core[-2] not in _WHERE_VERBS:
+        return False
+    return not (core[-1] == "khong" and core[-2] == "khoe")  # "chau co khoe khong" greets
+
+
+# "… ở đâu", "bấm đâu": after these, a final "dau" is "where" (not "đầu" / "dấu")
+_WHERE_VERBS = frozenset(
+    [
+        "o",
+        "bam",
+        "di",
+        "nam",
+        "de",
+        "tim",
+        "cho",
+        "vao",
+        "mua",
+        "lay",
+        "nop",
+        "xem",
+        "kiem",
+        "den",
+        "ve",
+        "tai",
+        "cai",
+        "gui",
+        "bao",
+        "goi",
+        "lam",
+        "chon",
+        "an",
+        "nhan",
+    ]
+)
+
+
+# particles that may follow the question word that ends a question ("co mat phi khong chau a")
+_PARTICLES = frozenset(
+    [
+        "a",
+        "ha",
+        "nhe",
+        "nha",
+        "nhen",
+        "chau",
+        "vay",
+        "the",
+        "oi",
+        "ak",
+        "ah",
+        "em",
+        "con",
+        "ban",
+        "voi",
+        "nhi",
+        "ne",
+        "day",
+        "do",
+        "bac",
+        "toi",
+        "minh",
+        "ong",
+        "ba",
+        "co",
+        "chu",
+        "anh",
+        "chi",
+    ]
+)
+
+
+def _names_subject(words: list[str]) -> bool:
+    """Whether the words name a subject of the lessons (one or several words: "mat khau", "ho so")."""
+    p = phrases()
+    for size in (1, 2, 3, 4, 5):
+        for i in range(len(words) - size + 1):
+            phrase = " ".join(words[i : i + size])
+            if phrase in p.topic_words or phrase in p.domain_words:
+                return True
+    return False
 
 
 def _anchored(words: list[str]) -> str | None:
     """A wish or goodbye said inside a short sentence, found by its anchor phrase."""
     p = phrases()
-    if len(words) > 16 or asks_something(words):
+    if len(words) > 16 or asks_something(words) or _starts_asking(words):
+        return None
+    if _ends_asking(words) and words[-1] not in {"khong", "chua"}:  # "... thi chon sao" asks
         return None
     for kind, anchors in p.anchors.items():
         if any(_has(words, a) for a in anchors):
@@ -305,10 +472,44 @@ def _number(words: list[str], letters: bool) -> int | None:
     if whole is not None:
         return whole
     core = list(words)
-    polite = {"a", "nhe", "nha", "oi", "chau oi", "voi", "di", "vay", "a chau", "nhe chau", "ak", "ah"}
-    while len(core) > 1 and core[-1] in polite:
+    polite = {
+        "a",
+        "nhe",
+        "nha",
+        "oi",
+        "voi",
+        "di",
+        "vay",
+        "ak",
+        "ah",
+        "chu",
+        "ne",
+        "do",
+        "day",
+        "thoi",
+        "nhi",
+    }
+    while len(core) > 1 and (core[-1] in polite or core[-1] == "chau"):
         core.pop()
-    while len(core) > 1 and core[0] in {"chau oi", "bac", "toi", "em", "chau", "oi"}:
+    # "ừ thì c", "vâng, số 2", "cháu ơi câu 3": a yes or an address before the choice
+    leading = {
+        "oi",
+        "bac",
+        "toi",
+        "em",
+        "chau",
+        "u",
+        "thi",
+        "vang",
+        "da",
+        "o",
+        "uh",
+        "ok",
+        "the",
+        "vay",
+        "con",
+    }
+    while len(core) > 1 and core[0] in leading:
         core.pop(0)
     if not core:
         return None
@@ -335,17 +536,27 @@ def _number_core(core: list[str], letters: bool) -> int | None:
         return _to_int(word)
     if letters and word in p.letters:
         return p.letters.index(word) + 1
+    if letters and i > 0 and word in p.spoken_letters:  # "dap an be", "cau xe" (voice typing)
+        return p.spoken_letters[word]
     if word in p.number_words and (i > 0 or len(core) == 1):
         return p.number_words[word]
     return None
 
 
+def _label_words(label: str) -> list[str]:
+    """An option's words, folded, with a hyphenated compound also written whole ("Wi-Fi" -> wi, fi,
+    wifi), since learners type it either way."""
+    compounds = ["".join(fold(part).split()) for part in re.findall(r"\w+(?:-\w+)+", label)]
+    return fold(label).split() + compounds
+
+
 def _option_words(words: list[str], options: tuple[str, ...]) -> int | None:
-    """An option named by its words: all of them, or some that no other option has."""
-    labels = [fold(label).split() for label in options]
+    """An option named by its words: all of them, or some that no other option has, or most of one
+    option's words in a reply that asks nothing ("video gia lam bang ai", "theo toi thi xem ai dang")."""
+    labels = [_label_words(label) for label in options]
     if not words:
         return None
-    exact = [n for n, label in enumerate(labels, 1) if label == words]
+    exact = [n for n, label in enumerate(options, 1) if fold(label).split() == words]
     if exact:
         return exact[0]
     p = phrases()
@@ -356,23 +567,47 @@ def _option_words(words: list[str], options: tuple[str, ...]) -> int | None:
         within = [n for n, label in enumerate(labels, 1) if set(content) <= set(label)]
         if len(within) == 1:
             return within[0]
-    # a short reply sharing most of its words with one option only ("bam link cai ngay")
-    content = [w for w in words if w not in p.fillers]
-    if len(content) < 2 or len(content) > 6 or asks_something(content):
+    # most of a reply's words in one option only; fillers count when an option holds them ("cai")
+    vocabulary = frozenset(w for label in labels for w in label)
+    content = [w for w in words if w not in p.fillers or w in vocabulary]
+    if len(set(content)) < 2 or len(content) > 12:
+        return None
+    if any(_has(words, m) for m in p.question_markers) or _starts_asking(words) or _co_khong(words):
         return None
     shares = sorted(
         ((len(set(content) & set(label)) / len(set(content)), n) for n, label in enumerate(labels, 1)),
         reverse=True,
     )
-    if len(shares) > 1 and shares[0][0] >= 0.6 and shares[0][0] - shares[1][0] >= 0.3:
+    if len(shares) > 1 and shares[0][0] >= 0.6 and shares[0][0] - shares[1][0] >= 0.25:
         return shares[0][1]
     return None
 
 
-def _yes_no(words: list[str]) -> str | None:
-    """Agreement or refusal, said any way ("vang a", "ok toi dong y", "ko", "thoi khong can")."""
+def _co_khong(words: list[str]) -> bool:
+    """The yes/no question "có … không": "co mat phi khong chau", "4g co ton tien khong"."""
     p = phrases()
-    if asks_something(words) or any(w in {"gi", "sao", "nao"} for w in words):
+    core = list(words)
+    while len(core) > 1 and (core[-1] in p.fillers or core[-1] in _PARTICLES):
+        core.pop()
+    if len(core) >= 2 and core[-2] == "khoe":  # "chau co khoe khong" greets
+        return False
+    return len(core) >= 3 and core[-1] in {"khong", "chua"} and "co" in core[:-2]
+
+
+def _yes_no(words: list[str]) -> str | None:
+    """Agreement or refusal, said any way ("vang a", "ok toi dong y", "ko", "hổng chịu đâu", "không,
+    bác ngại lắm", "cứ lưu đi, bác không sao"); None for a question or an unsure reply."""
+    p = phrases()
+    idiom = [i for i in p.yes_idioms if _has(words, i)]
+    for phrase in idiom:
+        size = len(phrase.split())
+        at = next(i for i in range(len(words)) if " ".join(words[i : i + size]) == phrase)
+        words = words[:at] + words[at + size :]
+    if _phrase_in(words, _REFUSALS):
+        return "no"
+    if len(words) > 14 or any(_has(words, m) for m in p.question_markers) or _starts_asking(words):
+        return None
+    if _co_khong(words):
         return None
     thanks = p.small_talk["thanks"] | p.small_talk["greeting"]
     if any(_has(words, t) for t in thanks if len(t.split()) > 1):
@@ -382,15 +617,28 @@ def _yes_no(words: list[str]) -> str | None:
         return "no"
     if text in p.yes:
         return "yes"
-    core = [w for w in words if w not in p.fillers or w in p.yes_words]
-    if not core:
+    if any(_has(words, u) for u in p.unsure):
         return None
-    no_words = frozenset(w for phrase in p.no for w in phrase.split())
-    if any(w in p.no_markers for w in core) or "tu choi" in text:
-        return "no" if all(w in p.yes_words | no_words for w in core) else None
-    if all(w in p.yes_words for w in core) or "dong y" in text:
+    if any(_has(words, m) for m in p.no_markers):
+        return "no"
+    if idiom or any(_has(words, m) for m in p.yes_markers):
         return "yes"
     return None
+
+
+# a refusal however the rest of the message reads ("rang phai luu, thoi khong dong y")
+_REFUSALS = frozenset(
+    {"khong dong y", "khong chiu", "tu choi", "dung luu", "khong cho luu", "khong muon luu"}
+)
+
+
+def _starts_asking(words: list[str]) -> bool:
+    """ "sao phải chọn thôn", "rang phai luu" ... a message opening with "why"."""
+    p = phrases()
+    core = [w for w in words if w not in p.fillers]
+    return bool(core) and (
+        core[0] in {"sao", "rang"} or core[:2] == ["tai", "sao"] or core[:2] == ["vi", "sao"]
+    )
 
 
 def age_group_of(age: int) -> str:
@@ -402,17 +650,32 @@ def age_group_of(age: int) -> str:
 
 
 def _spoken_number(words: list[str]) -> int | None:
-    """ "bay muoi ba" -> 73, "sau muoi tam" -> 68 (ages said in words)."""
+    """An age or a year said in words: "bay muoi ba" -> 73, "sau muoi tam" -> 68, "bay lam" (bảy lăm) -> 75,
+    "mot chin nam hai" (one-nine-five-two, as voice typing writes a year) -> 1952."""
     p = phrases()
     digits = {k: v for k, v in p.number_words.items() if v < 10} | {"lam": 5, "mot": 1, "tu": 4, "nam": 5}
     for i, w in enumerate(words[:-1]):
         if w in digits and words[i + 1] in {"muoi", "chuc"}:
             unit = digits.get(words[i + 2], 0) if i + 2 < len(words) else 0
             return digits[w] * 10 + unit
+    run: list[int] = []
+    for w in words:
+        if w in digits or w == "khong":
+            run.append(0 if w == "khong" else digits[w])
+            if len(run) >= 4 and run[-4] in (1, 2):  # a year: "mot chin nam hai", "sinh nam mot chin ..."
+                return int("".join(map(str, run[-4:])))
+        elif len(run) == 2:
+            break
+        else:
+            run = []
+    if len(run) == 2 and run[0] >= 2 and sum(1 for w in words if w not in p.fillers) <= 4:
+        return run[0] * 10 + run[1]  # "bay lam", "sau tam": tens and units without "muoi"
     return None
 
 
 def _age(words: list[str], today: date, options: int) -> Meaning | None:
+    if len(words) > 4 and _asking(words):  # "dang ky bhyt cho nguoi tren 80 tuoi the nao" asks
+        return None
     numbers = [_to_int(w) for w in words if w.isdigit() and len(w) <= 4]
     if not numbers:
         spoken = _spoken_number(words)
@@ -431,6 +694,8 @@ def _age(words: list[str], today: date, options: int) -> Meaning | None:
 
 def _village(words: list[str], options: tuple[str, ...]) -> int | None:
     p = phrases()
+    if len(words) > 5 and _asking(words):  # "ho khau o thon dong nhung o nha con thi chon cai nao"
+        return None
 
     def distinctive(ws: list[str]) -> list[str]:
         out: list[str] = []
@@ -446,7 +711,22 @@ def _village(words: list[str], options: tuple[str, ...]) -> int | None:
                 i += 1
         return out
 
+    words = [
+        part
+        for w in words
+        for part in (re.findall(r"[a-z]+|\d+", w) if re.fullmatch(r"[a-z]+\d+", w) else [w])
+    ]
     names = [distinctive(fold(label).split()) for label in options]
+    # "thôn tây bác ở": the word after a kind of place names it ("bác" here is not "Thôn Bắc")
+    after_kind = [
+        words[i + 1]
+        for i in range(len(words) - 1)
+        if words[i] in p.village_kinds and words[i + 1] not in p.village_kinds
+    ]
+    if after_kind:
+        named = [n for n, name in enumerate(names, 1) if name and name[0] in after_kind]
+        if len(named) == 1:
+            return named[0]
     naming = frozenset(w for name in names for w in name)
     core = list(words)
     while core and core[-1] in p.fillers and core[-1] not in naming:
@@ -468,6 +748,7 @@ def _village(words: list[str], options: tuple[str, ...]) -> int | None:
     return None
 
 
+# address and naming words that open "ông tên là …", "dạ tên mụ là …", "cháu cứ gọi bác là …"
 _NAME_LEAD = frozenset(
     [
         "toi",
@@ -494,26 +775,64 @@ _NAME_LEAD = frozenset(
         "ghi",
         "giup",
         "voi",
+        "da",
+        "vang",
+        "mu",
+        "tau",
+        "o",
+        "di",
+        "nhap",
     ]
 )
+# how people are addressed before a name ("bà Tư", "ông Hai", "bác Thanh"): not part of the name
+_HONORIFICS = frozenset(["ong", "ba", "bac", "co", "chu", "anh", "chi", "em", "cu", "mu", "di", "thim"])
+_NAMING = frozenset({"ten", "la", "goi"})
+
+
+def _naming_clause(text: str) -> str:
+    """Of a message in several clauses, the one that gives the name: "tui tên Lợi, ở ngoài Huế vô",
+    "Tôi là giáo viên về hưu, tên là Chiến.", "cháu nhập giúp bà: bà tên là Hoa"."""
+    clauses = [c for c in re.split(r"[,.;:!?\n]+", text) if fold(c).strip()]
+    if len(clauses) < 2:
+        return text
+    for cue in ({"ten", "goi"}, {"la"}):
+        found = [i for i, c in enumerate(clauses) if cue & set(fold(c).split())]
+        if found:
+            at = found[-1]
+            # "họ tên: Vũ Thị Thu", "Tên tôi: Đoàn Văn Quang": the name is in the clause after the label
+            if set(fold(clauses[at]).split()) <= _NAME_LEAD | {"ho"} and at + 1 < len(clauses):
+                return clauses[at + 1]
+            return clauses[at]
+    return clauses[0]
 
 
 def _name(text: str) -> Meaning | None:
-    """A name with its lead-ins and particles removed, each word capitalised; None if not a name."""
+    """A name with its lead-ins, address words and particles removed, each word capitalised; None if
+    not a name."""
     p = phrases()
+    text = _naming_clause(text)
     originals = [w for w in re.sub(r"[^\w\s'-]", " ", text).split() if fold(w)]
     folded = [fold(w) for w in originals]
+    # a question is not a name; names may hold words the lessons use ("Ái", "Sim"), so only its form counts
+    if any(_has(folded, m) for m in p.question_markers) or _starts_asking(folded) or _co_khong(folded):
+        return None
     # "ông tên là …", "bà là …", "cháu cứ gọi bác là …": address words up to a naming word
     run = 0
     while run < len(folded) - 1 and folded[run] in _NAME_LEAD:
         run += 1
-    last_naming = max((i for i in range(run) if folded[i] in {"ten", "la", "goi"}), default=-1)
+    last_naming = max((i for i in range(run) if folded[i] in _NAMING), default=-1)
     if last_naming >= 0:
+        # after "tên là" everything is the name ("Đỗ", "Hà Thị" are not fillers here), but for an
+        # address word typed in lower case before it ("bà Tư", "ông Hai")
         originals, folded = originals[last_naming + 1 :], folded[last_naming + 1 :]
+        while len(folded) > 1 and folded[0] in _HONORIFICS and not originals[0][:1].isupper():
+            originals, folded = originals[1:], folded[1:]
     changed = True
     while changed and folded:
         changed = False
         for size in range(min(5, len(folded)), 0, -1):
+            if last_naming >= 0:
+                break
             head = " ".join(folded[:size])
             if (
                 head in p.name_lead_ins
@@ -536,23 +855,116 @@ def _name(text: str) -> Meaning | None:
     )
     if mixed:  # "Ơn1", "5ma", a long number: not part of anyone's name
         return None
-    if all(w in p.not_names for w in folded):
+    capitalised = all(w[:1].isupper() for w in originals) and not text.isupper()
+    if all(w in p.not_names for w in folded) and not (last_naming >= 0 and capitalised):  # "tên là Lài"
         return None
-    if asks_something(folded) or _has(folded, "khong muon") or _has(folded, "bi mat"):
+    if _has(folded, "khong muon") or _has(folded, "bi mat"):
         return None
     name = " ".join(w[:1].upper() + w[1:].lower() for w in originals)
     return Meaning("name", name)
 
 
-def _looks_like_question(words: list[str]) -> bool:
+def _looks_like_question(words: list[str], text: str = "") -> bool:
+    """A question: it asks something (`asks_something`), or it is a sentence of real words ending in "?",
+    or a long one (a story with the question inside). Short words without either are not sent to search
+    or to a mentor: "hay ghê", "bác mới vào" ask nothing."""
     p = phrases()
     content = [w for w in words if w not in p.fillers]
     if not content:
         return False
     if len(content) == 1:
-        return content[0] in p.topic_words
+        return content[0] in p.topic_words or _names_subject(content)
     plausible = sum(1 for w in content if _SYLLABLE.match(w) or w in p.known or w.isdigit())
-    return plausible >= 0.6 * len(content)
+    if plausible < 0.6 * len(content):
+        return False
+    return (
+        asks_something(words)
+        or _ends_asking(words)
+        or _starts_asking(words)
+        or (text.rstrip().endswith("?") and len(content) >= 3)
+        or len(content) >= 9
+    )
+
+
+def _asking(words: list[str]) -> bool:
+    """Whether a message asks something, by any sign (`asks_something`, or a why opening it, or a
+    question word ending it)."""
+    return asks_something(words) or _starts_asking(words) or _ends_asking(words)
+
+
+def _phrase_in(words: list[str], phrases_: frozenset[str]) -> bool:
+    return any(_has(words, phrase) for phrase in phrases_)
+
+
+def _change(words: list[str]) -> str | None:
+    """A change of what the learner told us, their data, or not knowing how to use the assistant, said in
+    a short sentence that asks nothing else (see `edits`, `my_data_wish`, `not_knowing` in the phrases)."""
+    p = phrases()
+    if len(words) > 14 or _names_subject(words):
+        return None
+    negations, verbs, after = p.not_knowing
+    for i in range(len(words) - 1):
+        if words[i] in negations and words[i + 1] in verbs:
+            rest = words[i + 2 : i + 5]
+            if words[i + 1] == "hieu":  # "chua hieu lam" is "not much", not "how to do"
+                rest = [w for w in rest if w != "lam"]
+            if rest and _phrase_in(rest, after):
+                return "help"
+    if any(_has(words, m) for m in p.question_markers) or _starts_asking(words) or _ends_asking(words):
+        return None
+    if _phrase_in(words, p.edit_verbs):
+        found = [kind for kind, objects in p.edit_objects.items() if _phrase_in(words, objects)]
+        if len(found) == 1:
+            return found[0]
+    if _phrase_in(words, p.data_verbs) and _phrase_in(words, p.data_objects):
+        return "my_data"
+    return None
+
+
+# single small-talk words too common inside other sentences to mean small talk there ("bac da hoc")
+_LOOSE_SKIP = frozenset(
+    {"da", "u", "uh", "um", "a", "o", "roi", "duoc", "xong", "oi", "hi", "the", "chau", "cam"}
+)
+
+
+def _loose_small_talk(words: list[str]) -> str | None:
+    """Small talk inside a short sentence that asks nothing ("chào cháu, bác mới vào", "rứa hả, hay
+    ghê", "đậu rồi hả, mừng quá"): the kind of the first phrase found, goodbye before thanks before
+    greeting before acknowledgement."""
+    p = phrases()
+    if len(words) > 12:
+        return None
+    for kind in SMALL_TALK:
+        for phrase in p.small_talk[kind]:
+            if phrase not in _LOOSE_SKIP and _has(words, phrase):
+                return kind
+    return None
+
+
+def _wants_to_learn(words: list[str]) -> bool:
+    """ "bac muon hoc bai ve thanh toan", "cho tui hoc cai zalo": a wish to study a subject, asking nothing
+    (the topics list answers it; "hoc cach chuyen tien" asks "cach" and stays a question)."""
+    p = phrases()
+    if len(words) > 16 or any(_has(words, m) for m in p.question_markers) or _co_khong(words):
+        return False
+    if _starts_asking(words) or _ends_asking(words):
+        return False
+    return any(
+        _has(words, cue)
+        for cue in ("muon hoc", "hoc ve", "hoc bai ve", "hoc cai", "cho bac hoc", "cho toi hoc")
+    )
+
+
+def _subject_option(words: list[str], options: tuple[str, ...]) -> int | None:
+    """On the topics screen, the one topic whose label names, or whose lessons teach, the subject the
+    learner names ("bac muon hoc ve lua dao" -> "An toàn trên mạng")."""
+    p = phrases()
+    labels = [" ".join(fold(label).split()) for label in options]
+    found = set()
+    for key, subjects in p.topic_subjects.items():
+        if _phrase_in(words, subjects | {key}):
+            found |= {n for n, label in enumerate(labels, 1) if _has(label.split(), key)}
+    return found.pop() if len(found) == 1 else None
 
 
 def interpret(event: Incoming, screen: Screen, *, today: date | None = None) -> Meaning:
@@ -566,21 +978,29 @@ def interpret(event: Incoming, screen: Screen, *, today: date | None = None) -> 
     return interpret_text(event.text, screen, today=today)
 
 
+# arrows typed or pasted alone: the card's own "◀ Lại" / "Tiếp ▶"
+_ARROWS = {"back": frozenset("◀◁⬅←«‹"), "continue": frozenset("▶▷➡→»›")}
+
+
 def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> Meaning:
     """The meaning of a typed text on a screen (see `interpret`)."""
     text = clean_text(text)
     if not text:
         return Meaning("empty")
+    for kind, arrows in _ARROWS.items():
+        if all(ch in arrows or ch.isspace() or ch == "\ufe0f" for ch in text):
+            return Meaning(kind, text=text)
     option_words = frozenset(w for label in screen.options for w in fold(label).split())
     words = tokens(text, option_words)
     if not words:
         return Meaning("unclear", "nowords", text)
     options = screen.options
     name = screen.name
-    if len(words) == 1 and words[0].isdigit() and _to_int(words[0]) == 0:
+    single_number = len(words) == 1 and words[0].isdigit()
+    if single_number and _to_int(words[0]) == 0:
         return Meaning("menu", text=text)
     if name in {"consent", "confirm"}:
-        if len(words) == 1 and words[0].isdigit() and 1 <= _to_int(words[0]) <= len(options):
+        if single_number and 1 <= _to_int(words[0]) <= len(options):
             return Meaning("choice", str(_to_int(words[0])), text)
         verdict = _yes_no(words)
         if verdict is not None:
@@ -589,7 +1009,7 @@ def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> M
         age = _age(words, today or date.today(), len(options))
         if age is not None:
             return Meaning(age.kind, age.value, text)
-    if name == "village" and options:
+    if name == "village" and options and not single_number:
         village = _village(words, options)
         if village is not None:
             ids = screen.ids
@@ -615,17 +1035,39 @@ def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> M
         found = _name(text)
         if found is not None:
             return Meaning(found.kind, found.value, text)
-        if _has(words, "khong muon") or _has(words, "bi mat"):
-            return Meaning("skip", text=text)
+    if name in {"name", "age"} and _skips(words):
+        return Meaning("skip", text=text)
+    change = _change(words)
+    if change is not None:
+        return Meaning(change, text=text)
+    if name != "topics" and _wants_to_learn(words):
+        return Meaning("learn", text=text)
     if options and name not in {"name", "ask"}:
         chosen = _option_words(words, options)
+        strong = any(_has(words, m) for m in phrases().question_markers) or _co_khong(words)
+        if (
+            chosen is None
+            and name == "topics"
+            and not (strong or _starts_asking(words) or _ends_asking(words))
+        ):
+            chosen = _subject_option(words, options)
         if chosen is not None:
             return Meaning("choice", str(chosen), text)
-    if name in {"consent", "confirm"} and "dong y" in " ".join(words):
+    if name in {"consent", "confirm"} and _has(words, "dong y") and not _asking(words):
         return Meaning("yes", text=text)
-    anchored = _anchored(words) if name != "name" else None
+    anchored = _anchored(words)
     if anchored is not None:
         return Meaning(anchored, text=text)
-    if _looks_like_question(words):
+    if _looks_like_question(words, text):
         return Meaning("question", text=text)
+    loose = _loose_small_talk(words)
+    if loose is not None:
+        return Meaning(loose, text=text)
     return Meaning("unclear", text=text)
+
+
+def _skips(words: list[str]) -> bool:
+    """ "không muốn nói", "hổng nói đâu", "bí mật": the learner would rather not say (name, age)."""
+    return any(
+        _has(words, phrase) for phrase in ("khong muon", "bi mat", "khong noi", "khong khai", "khong tiet lo")
+    )

@@ -161,7 +161,7 @@ async def test_an_unexpected_error_apologises_and_rolls_back(app: App, chat: Cha
 
     chat.assistant.dialogue.answerer.answer = broken  # type: ignore[union-attr, method-assign]
     before = await state_of(app)
-    await chat.say("một câu hỏi")
+    await chat.say("cách cài VNeID thế nào")
     assert chat.text == texts.INTERNAL_ERROR
     assert await state_of(app) == before
     await chat.say("menu")

@@ -114,7 +114,7 @@ async def test_a_slow_event_holds_back_the_rest_of_its_group_only_briefly(
     chats = await learners_in_a_lesson(app, 6)
     slow_answers(answerer, 0.1)
     seen = commits(app)
-    slow = asyncio.create_task(chats[0].say("một câu hỏi chậm"))
+    slow = asyncio.create_task(chats[0].say("bác hỏi cách gửi ảnh qua zalo"))
     presses = [asyncio.create_task(chat.press("Tiếp")) for chat in chats[1:]]
     await asyncio.gather(slow, *presses)
     # the group stopped taking events after the slow one: the presses went in the next transaction
@@ -127,7 +127,7 @@ async def test_an_event_cancelled_before_its_group_starts_has_no_effect(
 ) -> None:
     chats = await learners_in_a_lesson(app, 2)
     slow_answers(answerer, 0.2)
-    busy = asyncio.create_task(chats[0].say("một câu hỏi chậm"))
+    busy = asyncio.create_task(chats[0].say("bác hỏi cách gửi ảnh qua zalo"))
     await asyncio.sleep(0.05)  # the slow question's transaction is running
     press = asyncio.create_task(chats[1].press_payload(f"next:{LESSON}:1", event_id="cancelled"))
     await asyncio.sleep(0.01)  # queued for the next group

@@ -24,7 +24,7 @@ async def test_deleting_removes_personal_data_and_keeps_the_counts(app: App, cha
     await chat.register("Trần Thị Mai", "Thôn Tây")
     await chat.say(f"ma {code}")
     await finish_lesson(chat, "dien-thoai-wifi", WIFI)
-    await chat.say("một câu hỏi riêng tư của tôi")
+    await chat.say("làm sao giữ riêng tư tài khoản của tôi")
     commune = app.communes.communes[0]
     async with app.assistant.sessions() as session:
         before = await overview(session, commune, ["dien-thoai-wifi"], app.assistant.clock.now())
