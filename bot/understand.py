@@ -15,6 +15,7 @@ address forms ("ạ", "nhé", "cháu ơi", "cho bác") are allowed around every 
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -58,27 +59,29 @@ _SYLLABLE = re.compile(
     r"(uye|uya|uyu|ieu|yeu|uoi|uou|oai|oay|oeo|uay|uoi|[aeiouy]{1,3})"
     r"(ch|ng|nh|[cmnpt])?$"
 )
-_QUESTION_WORDS = (
-    "sao",
-    "the nao",
-    "nhu the nao",
-    "la gi",
-    "gi",
-    "o dau",
-    "dau",
-    "bao nhieu",
-    "co phai",
-    "cach",
-    "lam sao",
-    "tai sao",
-    "vi sao",
-    "khi nao",
-    "bao gio",
-    "ai",
-    "nao",
-    "khong",
-    "chua",
-    "duoc khong",
+_QUESTION_WORDS = frozenset(
+    {
+        "sao",
+        "the nao",
+        "nhu the nao",
+        "la gi",
+        "gi",
+        "o dau",
+        "dau",
+        "bao nhieu",
+        "co phai",
+        "cach",
+        "lam sao",
+        "tai sao",
+        "vi sao",
+        "khi nao",
+        "bao gio",
+        "ai",
+        "nao",
+        "khong",
+        "chua",
+        "duoc khong",
+    }
 )
 
 
@@ -147,6 +150,7 @@ class _Phrases:
     topic_words: frozenset[str]
     anchors: dict[str, tuple[str, ...]]
     spoken_letters: dict[str, int]
+    positions: dict[str, str]
     dialect: dict[str, tuple[str, ...]]
     topic_subjects: dict[str, frozenset[str]]
     edit_verbs: frozenset[str]
@@ -190,6 +194,7 @@ def phrases(path: Path = PHRASES_FILE) -> _Phrases:
         *(p for group in raw["small_talk"].values() for p in group),
         *(p for group in raw["navigation"].values() for p in group),
         *raw["dialect"],
+        *raw["positions"],
         *(p for group in raw["topic_subjects"].values() for p in group),
         *(p for group in raw["edits"].values() for p in group),
         *(p for group in raw["my_data_wish"].values() for p in group),
@@ -222,6 +227,7 @@ def phrases(path: Path = PHRASES_FILE) -> _Phrases:
         topic_words=_set(raw["topic_words"]),
         anchors={kind: tuple(_set(group)) for kind, group in raw["anchors"].items()},
         spoken_letters={fold(k): int(v) for k, v in raw["spoken_letters"].items()},
+        positions={fold(k): str(v) for k, v in raw["positions"].items()},
         dialect={fold(k): tuple(fold(str(v)).split()) for k, v in raw["dialect"].items()},
         topic_subjects={fold(k): _set(v) for k, v in raw["topic_subjects"].items()},
         edit_verbs=_set(raw["edits"]["verbs"]),
@@ -252,13 +258,20 @@ def tokens(text: str, extra_known: frozenset[str] = frozenset()) -> list[str]:
             squashed = _REPEATS.sub(r"\1", word)
             if squashed in known:
                 word = squashed
+            elif len(word) == 2 and word[1] in "sfrxj" and word[0] in known:  # "ys" (ý typed in telex)
+                word = word[0]
             else:
                 word = repair_telex(squashed, known)
                 if word not in known:
                     single = re.sub(r"(\w)\1+", r"\1", word)
                     word = single if single in known else word
         out.extend(expand_shorthand(word))
+    while len(out) > 1 and out[-1] in _SPOKEN_PUNCTUATION:  # voice typing writes "chấm", "phẩy"
+        out.pop()
     return _dialect(out)
+
+
+_SPOKEN_PUNCTUATION = frozenset({"cham", "phay", "cham than", "xuong dong"})
 
 
 # "hỏng" after these is "broken", not the Southern "hông" (không)
@@ -320,7 +333,7 @@ def _small_talk_kinds(words: list[str]) -> list[str]:
             phrase = " ".join(words[i : i + size])
             kind = next((k for k in SMALL_TALK if phrase in p.small_talk[k]), None)
             if kind is not None:
-                found.append(kind)
+                found.append("address" if phrase in _ADDRESSES else kind)
                 i += size
                 break
             if phrase in p.fillers:
@@ -328,7 +341,11 @@ def _small_talk_kinds(words: list[str]) -> list[str]:
                 break
         else:
             return []
-    return found
+    said = [kind for kind in found if kind != "address"]
+    return said if said else ["greeting"] * bool(found)  # "cháu ơi" alone greets; "hay quá cháu ơi" does not
+
+
+_ADDRESSES = frozenset({"chau oi", "em oi", "oi", "con oi", "ban oi"})
 
 
 def _wish(words: list[str]) -> str | None:
@@ -373,6 +390,19 @@ def _ends_asking(words: list[str]) -> bool:
         return False
     if core[-1] == "dau" and core[-2] not in _WHERE_VERBS:
         return False
+    if core[-1] == "ai" and core[-2] not in {
+        "la",
+        "cua",
+        "voi",
+        "cho",
+        "hoi",
+        "goi",
+        "biet",
+        "gap",
+        "tin",
+        "nho",
+    }:
+        return False  # "video gia lam bang ai" (AI), not "who"
     return not (core[-1] == "khong" and core[-2] == "khoe")  # "chau co khoe khong" greets
 
 
@@ -466,6 +496,26 @@ def _anchored(words: list[str]) -> str | None:
     return None
 
 
+def _position(words: list[str], options: tuple[str, ...]) -> int | None:
+    """ "cái đầu tiên", "cái cuối", "cái giữa": an option by its place among the answers (a trailing
+    "🏠 Menu chính" or "📚 Các chủ đề" is a way out, not an answer)."""
+    p = phrases()
+    core = [w for w in words if w not in p.fillers or w in {"dau"}]
+    while core and core[0] in p.choice_prefixes | {"cai", "bai", "cau", "so"}:
+        core = core[1:]
+    where = p.positions.get(" ".join(core))
+    if where is None or not options:
+        return None
+    answers = len(options)
+    while answers > 1 and any(mark in options[answers - 1] for mark in ("🏠", "📚")):
+        answers -= 1
+    if where == "first":
+        return 1
+    if where == "last":
+        return answers
+    return (answers + 1) // 2 if answers % 2 == 1 else None
+
+
 def _number(words: list[str], letters: bool) -> int | None:
     """The option number a reply names: "2", "so 2", "cau b", "dap an hai", "cai thu ba"."""
     whole = _number_core(words, letters)
@@ -509,6 +559,7 @@ def _number(words: list[str], letters: bool) -> int | None:
         "vay",
         "con",
     }
+    leading |= {"hoc", "mo", "vao", "xem", "lam", "chon"}  # "HOC CAI THU NAM", "mo bai 2"
     while len(core) > 1 and core[0] in leading:
         core.pop(0)
     if not core:
@@ -522,7 +573,9 @@ def _number_core(core: list[str], letters: bool) -> int | None:
     i = 0
     while i < len(core) - 1:
         two = " ".join(core[i : i + 2])
-        if two in p.choice_prefixes:
+        if i < len(core) - 2 and " ".join(core[i : i + 3]) in p.choice_prefixes:
+            i += 3
+        elif two in p.choice_prefixes:
             i += 2
         elif core[i] in p.choice_prefixes:
             i += 1
@@ -564,15 +617,23 @@ def _option_words(words: list[str], options: tuple[str, ...]) -> int | None:
         short = sum(len(w) for w in content) < 3 and not any(ch.isdigit() for w in content for ch in w)
         if not content or (short and content != ["ai"]):  # "la" (lạ? là?) picks nothing; "4t", "AI" do
             continue
+        if all(w in _QUESTION_WORDS or w == "la" for w in content):  # "cai do la gi" picks no "AI là gì?"
+            continue
         within = [n for n, label in enumerate(labels, 1) if set(content) <= set(label)]
         if len(within) == 1:
             return within[0]
+        if len(within) > 1 and len(content) > 1:  # "chu to": in that order in one label only
+            ordered = [n for n in within if _has(labels[n - 1], " ".join(content))]
+            if len(ordered) == 1:
+                return ordered[0]
     # most of a reply's words in one option only; fillers count when an option holds them ("cai")
     vocabulary = frozenset(w for label in labels for w in label)
     content = [w for w in words if w not in p.fillers or w in vocabulary]
     if len(set(content)) < 2 or len(content) > 12:
         return None
     if any(_has(words, m) for m in p.question_markers) or _starts_asking(words) or _co_khong(words):
+        return None
+    if _ends_asking(words):
         return None
     shares = sorted(
         ((len(set(content) & set(label)) / len(set(content)), n) for n, label in enumerate(labels, 1)),
@@ -657,7 +718,10 @@ def _spoken_number(words: list[str]) -> int | None:
     for i, w in enumerate(words[:-1]):
         if w in digits and words[i + 1] in {"muoi", "chuc"}:
             unit = digits.get(words[i + 2], 0) if i + 2 < len(words) else 0
-            return digits[w] * 10 + unit
+            century = words[i - 2 : i] in (["mot", "chin"], ["hai", "khong"])  # "một chín năm mươi hai"
+            return (1900 if words[i - 2 : i] == ["mot", "chin"] else 2000) * century + digits[w] * 10 + unit
+        if w in digits and w != "nam" and words[i + 1] == "may":  # "bảy mấy": seventy-something
+            return digits[w] * 10 + 5
     run: list[int] = []
     for w in words:
         if w in digits or w == "khong":
@@ -683,6 +747,8 @@ def _age(words: list[str], today: date, options: int) -> Meaning | None:
     if not numbers or (len(numbers) > 1 and not _has(words, "den")):
         return None
     value = numbers[0] - (1 if "duoi" in words and len(numbers) == 1 and numbers[0] > 20 else 0)
+    if "sinh" in words and 10 <= value < 100:  # "sinh năm bốn tám", "sinh năm 48": a year of the 1900s
+        value += 1900
     if 1900 <= value <= today.year:
         value = today.year - value
     elif len(words) == 1 and value <= options:
@@ -739,6 +805,9 @@ def _village(words: list[str], options: tuple[str, ...]) -> int | None:
     typed = distinctive(core)
     if not typed:
         return None
+    # one letter off ("thon trug"): the distinctive word closest to one village's, if only one is close
+    spelled = {w for name in names for w in name if len(w) >= 4}
+    typed = [w if w in spelled else (difflib.get_close_matches(w, spelled, 1, 0.8) or [w])[0] for w in typed]
     exact = [n for n, name in enumerate(names, 1) if name and name == typed]
     if len(exact) == 1:
         return exact[0]
@@ -782,11 +851,18 @@ _NAME_LEAD = frozenset(
         "o",
         "di",
         "nhap",
+        "noi",
+        "ngoai",
+        "me",
+        "bo",
+        "cha",
+        "ta",
     ]
 )
 # how people are addressed before a name ("bà Tư", "ông Hai", "bác Thanh"): not part of the name
 _HONORIFICS = frozenset(["ong", "ba", "bac", "co", "chu", "anh", "chi", "em", "cu", "mu", "di", "thim"])
 _NAMING = frozenset({"ten", "la", "goi"})
+_PRONOUNS = frozenset({"toi", "tui", "ta", "minh", "tao"})  # "TEN TOI NONG VAN CHUNG": "Tôi" is nobody's name
 
 
 def _naming_clause(text: str) -> str:
@@ -825,7 +901,10 @@ def _name(text: str) -> Meaning | None:
         # after "tên là" everything is the name ("Đỗ", "Hà Thị" are not fillers here), but for an
         # address word typed in lower case before it ("bà Tư", "ông Hai")
         originals, folded = originals[last_naming + 1 :], folded[last_naming + 1 :]
-        while len(folded) > 1 and folded[0] in _HONORIFICS and not originals[0][:1].isupper():
+        while len(folded) > 1 and (
+            folded[0] in _PRONOUNS
+            or (folded[0] in _HONORIFICS and (not originals[0][:1].isupper() or text.isupper()))
+        ):
             originals, folded = originals[1:], folded[1:]
     changed = True
     while changed and folded:
@@ -864,7 +943,7 @@ def _name(text: str) -> Meaning | None:
     return Meaning("name", name)
 
 
-def _looks_like_question(words: list[str], text: str = "") -> bool:
+def _looks_like_question(words: list[str], text: str = "", *, asked: bool = False) -> bool:
     """A question: it asks something (`asks_something`), or it is a sentence of real words ending in "?",
     or a long one (a story with the question inside). Short words without either are not sent to search
     or to a mentor: "hay ghê", "bác mới vào" ask nothing."""
@@ -875,8 +954,11 @@ def _looks_like_question(words: list[str], text: str = "") -> bool:
     if len(content) == 1:
         return content[0] in p.topic_words or _names_subject(content)
     plausible = sum(1 for w in content if _SYLLABLE.match(w) or w in p.known or w.isdigit())
-    if plausible < 0.6 * len(content):
+    strongly = any(_has(words, m) for m in p.question_markers)  # "gov.vn là cái gì": a web address asked
+    if plausible < (0.4 if strongly else 0.6) * len(content):
         return False
+    if asked and len(content) >= 3 and _loose_small_talk(words) is None:
+        return True  # the learner was asked to type a question: a sentence of real words is one
     return (
         asks_something(words)
         or _ends_asking(words)
@@ -910,6 +992,9 @@ def _change(words: list[str]) -> str | None:
                 rest = [w for w in rest if w != "lam"]
             if rest and _phrase_in(rest, after):
                 return "help"
+    data = _phrase_in(words, p.data_verbs) and _phrase_in(words, p.data_objects)
+    if data and _phrase_in(words, frozenset({"cua bac", "cua toi", "ve bac", "ve toi", "bac da", "toi da"})):
+        return "my_data"  # "thông tin của bác cháu lưu những gì" asks about the learner's own data
     if any(_has(words, m) for m in p.question_markers) or _starts_asking(words) or _ends_asking(words):
         return None
     if _phrase_in(words, p.edit_verbs):
@@ -951,7 +1036,17 @@ def _wants_to_learn(words: list[str]) -> bool:
         return False
     return any(
         _has(words, cue)
-        for cue in ("muon hoc", "hoc ve", "hoc bai ve", "hoc cai", "cho bac hoc", "cho toi hoc")
+        for cue in (
+            "muon hoc",
+            "duoc hoc",
+            "hoc them",
+            "hoc ve",
+            "hoc bai ve",
+            "hoc cai",
+            "cho bac hoc",
+            "cho toi hoc",
+            "mo bai",
+        )
     )
 
 
@@ -1015,6 +1110,22 @@ def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> M
             ids = screen.ids
             return Meaning("village", ids[village - 1] if len(ids) == len(options) else str(village), text)
     number = _number(words, letters=name == "quiz") if len(words) <= 6 else None
+    if number is None and len(words) <= 4:
+        number = _position(words, options)
+    if (
+        number is None
+        and 2 <= len(words) <= 5
+        and words[0].isdigit()
+        and name in {"quiz", "lessons", "topics"}
+    ):
+        rest = words[1:]  # "2 chứ dễ mà": a number, then a remark that asks nothing and counts nothing
+        labelled = {w for label in options for w in fold(label).split()} - phrases().fillers
+        if (
+            not any(w.isdigit() or w in labelled for w in rest)  # "4 chu so" names an option's words
+            and not _asking(rest)
+            and _to_int(words[0]) <= len(options)
+        ):
+            number = _to_int(words[0])
     if number is not None:
         if 1 <= number <= len(options):
             return Meaning("choice", str(number), text)
@@ -1031,17 +1142,15 @@ def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> M
         return Meaning("choice", str(labels.index(words) + 1), text)
     if kinds:
         return Meaning(next(k for k in SMALL_TALK if k in kinds), text=text)
+    if name in {"name", "age"} and _skips(words):
+        return Meaning("skip", text=text)
     if name == "name":
         found = _name(text)
         if found is not None:
             return Meaning(found.kind, found.value, text)
-    if name in {"name", "age"} and _skips(words):
-        return Meaning("skip", text=text)
     change = _change(words)
     if change is not None:
         return Meaning(change, text=text)
-    if name != "topics" and _wants_to_learn(words):
-        return Meaning("learn", text=text)
     if options and name not in {"name", "ask"}:
         chosen = _option_words(words, options)
         strong = any(_has(words, m) for m in phrases().question_markers) or _co_khong(words)
@@ -1058,7 +1167,12 @@ def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> M
     anchored = _anchored(words)
     if anchored is not None:
         return Meaning(anchored, text=text)
-    if _looks_like_question(words, text):
+    if name != "topics" and _wants_to_learn(words):
+        return Meaning("learn", text=text)
+    first = _first_clause(text, screen, today)
+    if first is not None:
+        return first
+    if _looks_like_question(words, text, asked=name == "ask"):
         return Meaning("question", text=text)
     loose = _loose_small_talk(words)
     if loose is not None:
@@ -1066,8 +1180,46 @@ def interpret_text(text: str, screen: Screen, *, today: date | None = None) -> M
     return Meaning("unclear", text=text)
 
 
+# what a short first clause may settle on its own, the rest being a remark ("3 chứ, dễ mà", "rõ. tiếp")
+_CLAUSE_KINDS = frozenset({"choice", "yes", "no", "skip", "village", "age", *NAVIGATION})
+
+
+def _first_clause(text: str, screen: Screen, today: date | None) -> Meaning | None:
+    """A message of several clauses whose first (or, when that says nothing, second) clause is a choice,
+    a yes / no or a wish and whose other clauses ask nothing: the meaning of that clause."""
+    clauses = [c for c in re.split(r"[,.;!]+", text) if c.strip()]
+    if len(clauses) < 2 or len(clauses) > 4:
+        return None
+    for at in (0, 1):
+        meaning = interpret_text(clauses[at], screen, today=today)
+        if (
+            meaning.kind == "choice"
+            or (meaning.kind in _CLAUSE_KINDS and at == 0)
+            or meaning.kind in NAVIGATION
+        ):
+            others = [tokens(c) for n, c in enumerate(clauses) if n != at]
+            if any(any(_has(w, m) for m in phrases().question_markers) or _ends_asking(w) for w in others):
+                return None
+            if meaning.kind != "choice" and any(_names_subject(w) for w in others):
+                return None  # "trợ giúp bác với, zalo gọi không nghe thấy tiếng" is a question
+            return Meaning(meaning.kind, meaning.value, text)
+        if meaning.kind not in {"unclear", "greeting", "ack", "thanks"}:
+            return None
+    return None
+
+
 def _skips(words: list[str]) -> bool:
     """ "không muốn nói", "hổng nói đâu", "bí mật": the learner would rather not say (name, age)."""
     return any(
-        _has(words, phrase) for phrase in ("khong muon", "bi mat", "khong noi", "khong khai", "khong tiet lo")
+        _has(words, phrase)
+        for phrase in (
+            "khong muon",
+            "bi mat",
+            "khong noi",
+            "khong khai",
+            "khong tiet lo",
+            "khoi noi",
+            "bo qua",
+            "skip",
+        )
     )
