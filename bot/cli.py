@@ -106,6 +106,54 @@ def run() -> None:
     raise typer.Exit(code)
 
 
+def _serve_role(role: str) -> None:
+    from bot.app import configure_logging
+    from bot.run import ConfigurationError
+    from bot.run import run as serve
+
+    settings = _settings()
+    configure_logging(settings)
+    try:
+        with _startup_errors():
+            code = asyncio.run(serve(settings, role=role))  # type: ignore[arg-type]
+    except ConfigurationError as error:
+        console.print(f"[red]Configuration error:[/red] {error}")
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def web() -> None:
+    """Cluster mode (HOCVUSO_CLUSTER=1, PostgreSQL): webhooks stored into the job queue, the dashboard,
+    media links and /healthz. Handles nothing itself; run `hocvuso worker` processes for that."""
+    _serve_role("web")
+
+
+@app.command()
+def worker() -> None:
+    """Cluster mode (HOCVUSO_CLUSTER=1, PostgreSQL): handle queued updates (each learner's in order),
+    send the outbox, run the reminders; /healthz on HOCVUSO_PORT."""
+    _serve_role("worker")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to this version's schema (and create the job queue's tables on PostgreSQL).
+    Run it once before starting a cluster's processes, which never migrate on start."""
+    from bot.app import configure_logging
+    from bot.cluster import migrate_all
+
+    settings = _settings()
+    configure_logging(settings)
+    try:
+        done = asyncio.run(migrate_all(settings))
+    except Exception as error:  # the type only: a driver's message can hold the URL with its password
+        console.print(f"[red]Migration failed ({type(error).__name__}).[/red]")
+        raise typer.Exit(1) from None
+    for line in done:
+        console.print(f"[green]{line}[/green]")
+
+
 @lessons_app.command("check")
 def lessons_check(
     content: Annotated[
@@ -187,7 +235,10 @@ def ask(
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Path | None, typer.Option(help="Dev questions (default: the bundled set).")] = None,
+    questions: Annotated[
+        list[Path] | None,
+        typer.Option(help="Question sets, measured (and calibrated on) together; repeat for several."),
+    ] = None,
     calibrate: Annotated[bool, typer.Option(help="Choose and save the decision thresholds first.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
     dialogue: Annotated[
@@ -215,13 +266,12 @@ def eval_command(
     from retrieval.commands import DEFAULT_QUESTIONS, evaluate
 
     settings, curriculum = _retrieval_inputs()
-    questions_path = questions or DEFAULT_QUESTIONS
     evaluate(
         console,
         settings.encoder,
         curriculum,
         settings.data_dir,
-        questions_path,
+        questions or [DEFAULT_QUESTIONS],
         do_calibrate=calibrate,
         as_json=json_output,
     )
@@ -292,6 +342,10 @@ def _run_admin_command(work: Coroutine[Any, Any, _T]) -> _T:
 def admin_create(
     username: Annotated[str, typer.Option(help="Login name (letters, digits, '.', '_').")],
     commune: Annotated[str | None, typer.Option(help="The commune this admin sees (its id).")] = None,
+    village: Annotated[
+        str | None,
+        typer.Option(help="A village head's account: read-only, this village of the commune only (its id)."),
+    ] = None,
     super_admin: Annotated[
         bool, typer.Option("--super", help="Sees every commune of the deployment.")
     ] = False,
@@ -309,7 +363,7 @@ def admin_create(
     """Create a dashboard account; the password is stored only as an argon2 hash."""
     from admin.commands import create_admin
 
-    created = _run_admin_command(create_admin(_settings(), username, password, commune, super_admin))
+    created = _run_admin_command(create_admin(_settings(), username, password, commune, super_admin, village))
     console.print(f"[green]Created {created}.[/green]")
 
 

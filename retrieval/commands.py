@@ -241,13 +241,15 @@ def evaluate(
     encoder: str,
     curriculum: Curriculum,
     data_dir: Path,
-    questions_path: Path,
+    questions_paths: Path | list[Path],
     *,
     do_calibrate: bool,
     as_json: bool,
 ) -> list[Report]:
-    """Every method on the question set, on the whole set and by kind; calibrate first if asked."""
-    questions = load_questions(questions_path)
+    """Every method on the question sets (together), on the whole and by kind; calibrate first if asked."""
+    paths = [questions_paths] if isinstance(questions_paths, Path) else questions_paths
+    questions = [q for path in paths for q in load_questions(path)]
+    set_name = " + ".join(path.name for path in paths)
     opened = _open(Console(stderr=True) if as_json else console, encoder, curriculum, data_dir, force=False)
     retriever = opened.retriever
     retriever.encoder.queries(["khởi động"])  # the first call pays one-off set-up; keep it out of latency
@@ -259,6 +261,7 @@ def evaluate(
             chosen,
             {
                 "questions": len(questions),
+                "sets": [path.name for path in paths],
                 "in_scope": inside,
                 "passages": len(retriever.passages),
                 "asks": len(retriever.rows) - len(retriever.passages),
@@ -295,7 +298,7 @@ def evaluate(
     )
     # the tables are read in logs and the README too, so they are never squeezed to a narrow terminal
     wide = Console(width=max(console.width, 190))
-    wide.print(eval_table(reports, DEFAULT_METHOD, questions_path.name))
+    wide.print(eval_table(reports, DEFAULT_METHOD, set_name))
     if any(len(rows) > 1 for rows in by_method.values()):
-        wide.print(kind_table(by_method, DEFAULT_METHOD, questions_path.name))
+        wide.print(kind_table(by_method, DEFAULT_METHOD, set_name))
     return reports
