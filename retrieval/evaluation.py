@@ -39,6 +39,7 @@ import yaml
 
 from retrieval.answers import Outcome
 from retrieval.normalize import has_diacritics
+from retrieval.passages import term_id
 from retrieval.retriever import Method, Ranking, Retriever, Thresholds, decision
 
 THRESHOLDS_FILE = Path(__file__).parent / "thresholds.json"
@@ -79,6 +80,12 @@ class DevQuestion:
         return passage_id in self.expect or (bool(lesson_id) and lesson_id in self.expect)
 
 
+def _expected(key: str) -> str:
+    """A label as passage ids write it: a glossary entry named by its term as the glossary prints it
+    ("glossary#OTP (mã OTP)", as the separately written sets label) is its id (glossary#otp)."""
+    return term_id(key.split("#", 1)[1]) if key.startswith("glossary#") else key
+
+
 def load_questions(path: Path) -> list[DevQuestion]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     items = data["questions"] if isinstance(data, dict) else data
@@ -87,7 +94,8 @@ def load_questions(path: Path) -> list[DevQuestion]:
         kind = str(item.get("kind") or "")
         if kind and kind not in KINDS:
             raise ValueError(f"{path}: unknown kind {kind!r} for {item['q']!r} (one of {', '.join(KINDS)})")
-        out.append(DevQuestion(str(item["q"]), tuple(str(e) for e in item.get("expect") or ()), kind))
+        expect = tuple(_expected(str(e)) for e in item.get("expect") or ())
+        out.append(DevQuestion(str(item["q"]), expect, kind))
     return out
 
 

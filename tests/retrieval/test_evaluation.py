@@ -304,3 +304,28 @@ def test_batch_ask_prints_one_json_object_per_question_in_one_process(env: Path)
 def test_ask_needs_a_question_or_a_file(env: Path) -> None:
     result = CliRunner().invoke(cli, ["ask"])
     assert result.exit_code == 2
+
+
+def test_a_glossary_label_written_as_the_term_names_the_entry(tmp_path: Path) -> None:
+    path = tmp_path / "q.yaml"
+    path.write_text(
+        'questions:\n  - q: "ma otp la gi"\n    kind: what\n'
+        '    expect: [an-toan-so-ma-otp#1, "glossary#OTP (mã OTP)", glossary#wi-fi]\n',
+        encoding="utf-8",
+    )
+    (question,) = load_questions(path)
+    assert question.expect == ("an-toan-so-ma-otp#1", "glossary#otp", "glossary#wi-fi")
+    assert question.accepts("glossary#otp", "")
+
+
+@pytest.mark.parametrize("name", ["questions", "questions_tune", "questions_twin", "questions_holdout"])
+def test_every_label_of_every_question_set_names_a_card_lesson_or_entry(name: str) -> None:
+    from bot.settings import Settings
+    from lessons.loader import load_curriculum
+    from retrieval.passages import build_passages
+
+    passages = build_passages(load_curriculum(Settings().content_dir))
+    known = {p.passage_id for p in passages} | {p.lesson_id for p in passages if p.lesson_id}
+    questions = load_questions(Path(__file__).resolve().parents[1] / "data" / f"{name}.yaml")
+    unknown = {label for q in questions for label in q.expect if label not in known}
+    assert not unknown, sorted(unknown)[:10]
