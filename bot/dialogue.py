@@ -30,7 +30,7 @@ from bot.screens.quiz import QuizScreen
 from bot.screens.registration import RegistrationScreen
 from bot.screens.scam import ScamScreen, wants_check
 from bot.turn import Turn
-from bot.understand import Meaning, Screen, clean_text, interpret
+from bot.understand import Meaning, Screen, clean_text, interpret, topic_named
 from data.commune import CommuneConfig
 from data.repository import SqlStore
 from data.stats import VIETNAM
@@ -183,10 +183,10 @@ class Dialogue:
             if not await s.mentoring.text(c.store, c.learner, c.state, meaning.text, c.turn):
                 await s.questions.ask(c, meaning.text)
         else:
-            await self.navigate(c, kind)
+            await self.navigate(c, kind, meaning.text)
 
-    async def navigate(self, c: Conversation, wish: str) -> None:
-        """A navigation wish, typed on any screen."""
+    async def navigate(self, c: Conversation, wish: str, text: str = "") -> None:
+        """A navigation wish, typed on any screen ("học về lừa đảo" opens the topic that teaches it)."""
         s = self.screens
         step = c.step
         lesson_id = str(c.state.get("lesson", ""))
@@ -197,7 +197,12 @@ class Dialogue:
         elif wish == "help":
             s.menu.help(c)
         elif wish == "learn":
-            await s.lesson.topics(c)
+            labels = tuple(topic.label for topic in self.curriculum.topics)
+            named = topic_named(text, labels) if text else None
+            if named is not None:
+                await s.lesson.topic(c, self.curriculum.topics[named - 1].id)
+            else:
+                await s.lesson.topics(c)
         elif wish == "ask":
             s.questions.prompt(c)
         elif wish == "stop":

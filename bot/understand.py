@@ -1050,6 +1050,13 @@ def _wants_to_learn(words: list[str]) -> bool:
     )
 
 
+def topic_named(text: str, labels: tuple[str, ...]) -> int | None:
+    """The one topic (1-based, of `labels`) a learning wish names by its words or by a subject its
+    lessons teach ("bác muốn học về lừa đảo" -> An toàn trên mạng); None when none or several."""
+    words = tokens(clean_text(text))
+    return _option_words(words, labels) or _subject_option(words, labels)
+
+
 def _subject_option(words: list[str], options: tuple[str, ...]) -> int | None:
     """On the topics screen, the one topic whose label names, or whose lessons teach, the subject the
     learner names ("bac muon hoc ve lua dao" -> "An toàn trên mạng")."""

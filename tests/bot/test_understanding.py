@@ -210,3 +210,17 @@ async def test_a_name_without_diacritics_is_offered_for_correction_before_the_ce
     await chat.say("dung roi")
     assert any(r.image for r in chat.last)  # the certificate, drawn with the corrected name
     assert (await the_learner(app)).name == "Nguyễn Văn An"
+
+
+async def test_a_wish_to_learn_a_subject_opens_the_topic_that_teaches_it(
+    chat: ChatDriver, answerer: FakeAnswerer
+) -> None:
+    await chat.register()
+    await chat.say("bác muốn học về an toàn nhé")  # the fixture's topic "An toàn (thử)"
+    assert "An toàn (thử)" in chat.text and texts.TOPICS not in chat.text
+    assert any("Giữ kín mã OTP" in label for label in chat.buttons())
+    await chat.say("cho bac hoc voi")  # no subject: the list of topics
+    assert texts.TOPICS in chat.text
+    await chat.say("rứa hả, hay ghê")  # a comment asks nothing: never searched, never queued
+    await chat.say("bac vao roi day")
+    assert answerer.questions == []
