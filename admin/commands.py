@@ -46,18 +46,38 @@ async def transaction(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 
 async def create_admin(
-    settings: Settings, username: str, password: str, commune_id: str | None, super_admin: bool
+    settings: Settings,
+    username: str,
+    password: str,
+    commune_id: str | None,
+    super_admin: bool,
+    village_id: str | None = None,
 ) -> str:
+    """A commune admin, a super-admin, or (with `village_id`) a read-only village head."""
     communes = load_commune_config(settings.commune_file)
+    if super_admin and village_id:
+        raise CommandError("--super and --village exclude each other")
     commune = None if super_admin else pick_commune(communes, commune_id)
+    if village_id and commune is not None and commune.village(village_id) is None:
+        ids = ", ".join(v.id for v in commune.villages)
+        raise CommandError(f"no village {village_id!r} in {commune.id} ({ids})")
     async with transaction(settings) as session:
         try:
             user = await store.create_admin(
-                session, username, password, commune.id if commune else None, datetime.now(UTC)
+                session,
+                username,
+                password,
+                commune.id if commune else None,
+                datetime.now(UTC),
+                village_id=village_id or None,
             )
         except store.AccountError as error:
             raise CommandError(str(error)) from None
-    return f"{user.username} ({'super-admin' if user.is_super else f'admin of {user.commune_id}'})"
+    if user.is_super:
+        return f"{user.username} (super-admin)"
+    if user.village_id:
+        return f"{user.username} (village head of {user.village_id} in {user.commune_id}, read-only)"
+    return f"{user.username} (admin of {user.commune_id})"
 
 
 async def account_action(settings: Settings, action: str, username: str, password: str = "") -> str:

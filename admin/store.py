@@ -79,9 +79,19 @@ def normal_username(username: str) -> str:
 
 
 async def create_admin(
-    session: AsyncSession, username: str, password: str, commune_id: str | None, now: datetime
+    session: AsyncSession,
+    username: str,
+    password: str,
+    commune_id: str | None,
+    now: datetime,
+    village_id: str | None = None,
+    password_hash: str | None = None,
 ) -> AdminUser:
-    """A commune admin (commune_id given) or a super-admin (None)."""
+    """A commune admin (commune_id given), a super-admin (None), or with `village_id` a village head:
+    read-only, that village of the commune only (`admin.learners`; the caller checks the village).
+    `password_hash`: the password's hash computed by the caller off the event loop (the dashboard)."""
+    if village_id is not None and commune_id is None:
+        raise AccountError("a village head belongs to a commune: give the commune too")
     username = username.strip().lower()
     if not username or len(username) > 60 or not username.replace(".", "").replace("_", "").isalnum():
         raise AccountError("username: letters, digits, '.' and '_' only, at most 60")
@@ -90,8 +100,9 @@ async def create_admin(
         raise AccountError(f"username {username!r} is taken")
     user = AdminUser(
         username=username,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         commune_id=commune_id,
+        village_id=village_id,
         is_super=commune_id is None,
         created_at=now,
     )

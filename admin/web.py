@@ -18,9 +18,11 @@ Security, in one place (README, "The dashboard's security model"):
 - a commune admin reaches only their commune: another commune's pages are 403, another commune's
   questions, announcements and knowledge-base entries are 404 — the ids are looked up inside the
   admin's commune only;
-- ids, periods and pages outside their range are 404 or 400, never 500; every error is a Vietnamese page
-  with a way back; every link and redirect is a path on this site (the Host header is never echoed);
-- no JavaScript: charts are SVG drawn by pygal on the server and shown as images; a strict
+- ids, periods and pages outside their range are 404 or 400, never 500; a form's invalid field is 422
+  naming the field; a button's address opened as a link is 405; every error is a Vietnamese page with a
+  way back (home, and the section's list page within the commune when there is one); every link and
+  redirect is a path on this site (the Host header is never echoed);
+- no JavaScript: the chart is SVG drawn on the server with attributes only (no inline style); a strict
   Content-Security-Policy and the other security headers are on every response, errors included.
 """
 
@@ -38,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi import Path as InPath
@@ -48,13 +49,14 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from admin import formatting as vn
 from admin import store
-from admin.charts import villages_chart
-from admin.reports import build_report, parse_period, to_csv, to_xlsx
+from admin.charts import villages_chart, villages_png
+from admin.reports import build_report, first_registration, parse_period, report_periods, to_csv, to_xlsx
 from admin.security import (
     SECURITY_HEADERS,
     LoginPolicy,
@@ -66,37 +68,33 @@ from admin.security import (
     Verify,
     address_key,
 )
-from bot.outbox import reply_to_json
+from admin.workflow import inbox_counts
 from bot.ports import Clock
 from data import knowledge as kb
-from data import outbox, stats
+from data import stats
 from data.commune import Commune, CommuneConfig
-from data.models import AdminUser, Broadcast, Certificate, KnowledgeEntry
-from data.repository import SqlStore
+from data.models import AdminUser, Certificate, KnowledgeEntry
 from data.stats import VIETNAM, utc
 from lessons.models import Curriculum
 from retrieval.encoders import Encoder
-from retrieval.knowledge import KnowledgeBase, KnowledgeMatch, QuestionGrouper
+from retrieval.knowledge import KnowledgeBase, QuestionGrouper
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "hocvuso_admin"
 LOGIN_COOKIE = "hocvuso_login"
-MAX_ANNOUNCEMENT = 1000
-MAX_ANSWER = 1000
 MAX_ID = 2**63 - 1  # the largest id a database row can have; beyond it a path names nothing
-QUESTIONS_PER_PAGE = 50
 MAX_PAGE = 10_000
-CONFIRM_HOURS = 2  # an announcement's preview must be confirmed within this
 STATUS_OF: dict[str, kb.Status] = {"approve": "approved", "retire": "retired", "draft": "draft"}
 # what a person reads on an error page, by status
 ERROR_TITLES = {
     400: "Yêu cầu không hợp lệ",
     403: "Không được phép",
     404: "Không tìm thấy",
-    405: "Không tìm thấy",
+    405: "Không làm được theo cách này",
     413: "Nội dung quá dài",
+    422: "Dữ liệu trong biểu mẫu chưa đúng",
     429: "Quá nhiều yêu cầu",
     500: "Hệ thống gặp sự cố",
 }
@@ -104,10 +102,41 @@ ERROR_TEXTS = {
     400: "Dữ liệu gửi lên không đúng. Anh/chị quay lại trang trước, kiểm tra rồi thử lại.",
     403: "Tài khoản này không được làm việc này, hoặc trang đã mở quá lâu. Anh/chị tải lại trang rồi thử.",
     404: "Trang hoặc mục này không có (hoặc thuộc xã khác).",
-    405: "Trang hoặc mục này không có.",
+    405: "Trang này không nhận thao tác đó (ví dụ: mở bằng đường dẫn một nút chỉ dùng để bấm trong trang). "
+    "Anh/chị quay lại trang trước và dùng nút trên trang.",
     413: "Nội dung gửi lên quá dài.",
+    422: "Một ô trong biểu mẫu chưa đúng (quá dài, hoặc số ngoài khoảng cho phép). Anh/chị quay lại trang "
+    "trước, sửa rồi gửi lại.",
     429: "Anh/chị thử lại sau ít phút.",
     500: "Có lỗi trong hệ thống; việc vừa làm có thể chưa xong. Anh/chị thử lại sau ít phút.",
+}
+
+# a form's fields as staff know them, for the 422 page ("Ô «Số mã» chưa đúng")
+FIELD_LABELS = {
+    "count": "Số mã",
+    "text": "Nội dung",
+    "answer": "Câu trả lời",
+    "question": "Câu hỏi",
+    "variants": "Cách hỏi khác",
+    "title": "Tên mẫu",
+    "village": "Gửi đến",
+    "send_date": "Ngày",
+    "send_time": "Giờ",
+    "send_at": "Giờ gửi",
+    "entry_id": "Mục kho trả lời",
+    "template_id": "Mẫu trả lời",
+    "source": "Câu hỏi gốc",
+    "lesson": "Bài học",
+    "q": "Câu hỏi đã chọn",
+}
+# the list page of each section, for an error page's way back within the commune
+SECTION_PAGES = {
+    "questions": "questions",
+    "announcements": "announcements",
+    "mentors": "mentors",
+    "kb": "kb",
+    "lessons": "lessons",
+    "certificates": "certificates",
 }
 
 PathId = Annotated[int, InPath(ge=1, le=MAX_ID)]
@@ -124,6 +153,7 @@ class AdminContext:
     secret: str
     cookie_secure: bool = True
     stuck_days: int = 7
+    scam_wave_threshold: int = 3  # HOCVUSO_SCAM_WAVE_THRESHOLD: reports since yesterday that make a wave
     # the assistant's encoder: groups queued questions whose embeddings are very close (without it,
     # only questions with the same words are grouped)
     encoder: Encoder | None = None
@@ -145,9 +175,12 @@ class AdminContext:
             self.verify, policy.checks_at_once, policy.checks_waiting, policy.checks_when_idle
         )
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.filters["pct"] = lambda v: f"{v * 100:.1f}%"
-        self.templates.env.filters["num"] = lambda v: f"{v:,}".replace(",", ".")
-        self.templates.env.filters["local"] = lambda d: utc(d).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
+        # Vietnamese numbers, shares, dates and periods everywhere (admin/formatting.py)
+        self.templates.env.filters["pct"] = vn.percent
+        self.templates.env.filters["num"] = vn.number
+        self.templates.env.filters["local"] = vn.moment
+        self.templates.env.filters["day"] = vn.day
+        self.templates.env.filters["period"] = vn.period_title
         self.templates.env.globals["url_for"] = _template_path_for
 
 
@@ -158,11 +191,29 @@ class Session:
     user: AdminUser
     token: str
     csrf: str
+    # per commune of the account: questions waiting, and how many of them arrived since the account
+    # last opened the inbox (the menu shows both)
+    waiting: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def commune_ids(self, communes: CommuneConfig) -> list[str]:
         if self.user.is_super:
             return [c.id for c in communes.communes]
         return [self.user.commune_id] if self.user.commune_id else []
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The router's helpers, handed to the dashboard's parts that live in their own modules
+    (`admin.inbox`, `admin.announcements`, `admin.mentors`): each builds an APIRouter from these."""
+
+    ctx: AdminContext
+    current: Callable[[Request], Coroutine[Any, Any, Session]]  # the logged-in admin (a dependency)
+    page: Callable[..., Response]  # (request, template, context, status_code=200) -> an HTML page
+    redirect: Callable[[str], RedirectResponse]  # 303 to a path of this site
+    check_csrf: Callable[[Session, str], None]
+    commune_for: Callable[[Session, str], Commune]  # 404 unknown, 403 another commune's
+    base: Callable[[Session, Commune | None, str], dict[str, Any]]  # what every page's template needs
+    route_class: type[APIRoute]  # Vietnamese error pages for whatever a route raises
 
 
 def path_for(request: Request, name: str, **params: Any) -> str:
@@ -181,6 +232,36 @@ def _error_route_class(ctx: AdminContext) -> type[APIRoute]:
     """Routes whose errors, whatever raises them (a dependency, validation, the handler), become a
     Vietnamese page with a way back and the security headers, instead of FastAPI's English JSON."""
 
+    def way_back(request: Request, status: int) -> str | None:
+        """The list page of the section the failed request was in (its commune's, when that commune
+        exists), besides the dashboard's home; none for 403 (that commune is not the account's)."""
+        commune_id = str(request.path_params.get("commune_id", ""))
+        if status == 403 or ctx.communes.commune(commune_id) is None:
+            return None
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        prefix = f"{root}/c/{commune_id}/"
+        rest = request.url.path.split(prefix, 1)[1] if prefix in request.url.path else ""
+        name = SECTION_PAGES.get(rest.split("/", 1)[0], "overview")
+        try:
+            return path_for(request, name, commune_id=commune_id)
+        except Exception:  # a section another version of the dashboard lacks: home is enough
+            return None
+
+    def invalid_fields(error: RequestValidationError) -> str | None:
+        labels: list[str] = []
+        for item in error.errors():
+            fields = [part for part in item.get("loc", ())[1:] if isinstance(part, str)]
+            label = FIELD_LABELS.get(fields[0] if fields else "")
+            if label and label not in labels:
+                labels.append(label)
+        if not labels:
+            return None
+        named = ", ".join(f"«{label}»" for label in labels)
+        return (
+            f"Ô {named} chưa đúng (quá dài, hoặc số ngoài khoảng cho phép). "
+            "Anh/chị quay lại trang trước, sửa rồi gửi lại."
+        )
+
     def error_page(request: Request, status: int, detail: Any = None, headers: Any = None) -> Response:
         if 300 <= status < 400:  # the way to the login page
             response: Response = Response(status_code=status, headers=dict(headers or {}))
@@ -194,6 +275,7 @@ def _error_route_class(ctx: AdminContext) -> type[APIRoute]:
                     "status": status,
                     "title": ERROR_TITLES.get(status, ERROR_TITLES[400 if status < 500 else 500]),
                     "text": text or ERROR_TEXTS.get(status, ERROR_TEXTS[400 if status < 500 else 500]),
+                    "back": way_back(request, status),
                 },
                 status_code=status,
                 headers=dict(headers or {}),
@@ -212,9 +294,14 @@ def _error_route_class(ctx: AdminContext) -> type[APIRoute]:
                 except HTTPException as error:
                     return error_page(request, error.status_code, error.detail, error.headers)
                 except RequestValidationError as error:
-                    # a path naming nothing (an id beyond any row) is "not found"; a bad form or query 400
-                    in_path = any(e.get("loc", ("",))[0] == "path" for e in error.errors())
-                    return error_page(request, 404 if in_path else 400)
+                    # a path naming nothing (an id beyond any row) is "not found"; a bad form 422 (naming
+                    # its fields); a bad query 400
+                    places = {str(e.get("loc", ("",))[0]) for e in error.errors()}
+                    if "path" in places:
+                        return error_page(request, 404)
+                    if "body" in places:
+                        return error_page(request, 422, invalid_fields(error))
+                    return error_page(request, 400)
                 except Exception as error:
                     # where, not what: an error's message can hold what someone typed
                     log.error(
@@ -234,13 +321,24 @@ def _error_route_class(ctx: AdminContext) -> type[APIRoute]:
     return ErrorPages
 
 
+def _api_routes(router: APIRouter) -> list[APIRoute]:
+    """The routes of a router and of the routers included in it (FastAPI keeps an included router
+    whole, as one entry holding `original_router`, rather than copying its routes)."""
+    found: list[APIRoute] = []
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif isinstance(inner := getattr(route, "original_router", None), APIRouter):
+            found.extend(_api_routes(inner))
+    return found
+
+
 def create_admin_router(ctx: AdminContext) -> APIRouter:
     """The dashboard's routes; mount with `include_router(router, prefix="/admin")` (and the
     `SecurityHeaders` middleware on the app, for responses that never reach these routes)."""
     router = APIRouter(route_class=_error_route_class(ctx))
     policy = ctx.login_policy
     login_signer = URLSafeTimedSerializer(ctx.secret, salt="hocvuso-admin-login")
-    confirm_signer = URLSafeTimedSerializer(ctx.secret, salt="hocvuso-admin-announcement")
     csrf_key = hashlib.sha256(b"hocvuso-admin-csrf:" + ctx.secret.encode()).digest()
     per_address = SlidingWindow(policy.per_address, policy.window)
     forms_per_address = SlidingWindow(policy.forms_per_address, policy.window)
@@ -265,14 +363,21 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         return hmac.new(csrf_key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
     async def current(request: Request) -> Session:
+        learners_part.scope_to_village(None)  # every request starts seeing all villages (admin.learners)
         token = request.cookies.get(SESSION_COOKIE, "")
         user = None
+        waiting: dict[str, tuple[int, int]] = {}
         if token:
             async with ctx.sessions() as session:
                 user = await store.session_user(session, token, ctx.clock.now())
+                # the menu's count of waiting questions (not for village heads: the inbox is not theirs)
+                if user is not None and user.village_id is None:
+                    ids = [c.id for c in ctx.communes.communes] if user.is_super else [user.commune_id or ""]
+                    waiting = await inbox_counts(session, ids, user.questions_seen_at)
         if user is None:
             raise HTTPException(303, headers={"Location": path_for(request, "login")})
-        return Session(user=user, token=token, csrf=csrf_for(token))
+        learners_part.guard_village_head(request, user)  # village heads: read-only, one village
+        return Session(user=user, token=token, csrf=csrf_for(token), waiting=waiting)
 
     Auth = Annotated[Session, Depends(current)]
 
@@ -288,7 +393,7 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
             raise HTTPException(404, "Không có xã / phường này.")
         if not auth.user.is_super and auth.user.commune_id != commune.id:
             raise HTTPException(403, "Tài khoản này chỉ xem được xã / phường của mình.")
-        return commune
+        return learners_part.village_view(auth.user, commune)  # a village head's commune: their village
 
     def base(auth: Session, commune: Commune | None, section: str) -> dict[str, Any]:
         return {
@@ -297,6 +402,7 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
             "commune": commune,
             "communes": [ctx.communes.commune(c) for c in auth.commune_ids(ctx.communes)],
             "section": section,
+            "waiting": auth.waiting,
         }
 
     def knowledge_changed() -> None:
@@ -309,10 +415,7 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
     def core_ids() -> list[str]:
         return [lesson.id for lesson in ctx.curriculum.core_lessons]
 
-    def check_ids(ids: list[int]) -> list[int]:
-        if any(not 1 <= i <= MAX_ID for i in ids):
-            raise HTTPException(404, "Không có câu hỏi này trong xã.")
-        return ids
+    tools = Tools(ctx, current, page, redirect, check_csrf, commune_for, base, router.route_class)
 
     # --- login -------------------------------------------------------------------------------
     # the login page, rendered once per message and kept with a placeholder for the token: a flood of
@@ -435,18 +538,27 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
     @router.get("/c/{commune_id}", name="overview")
     async def overview(request: Request, auth: Auth, commune_id: str) -> Response:
         commune = commune_for(auth, commune_id)
+        now = ctx.clock.now()
         async with ctx.sessions() as session:
-            data = await stats.overview(session, commune, core_ids(), ctx.clock.now())
-        now = utc(ctx.clock.now()).astimezone(VIETNAM)
-        periods = [f"{now.year}-Q{q}" for q in range(1, (now.month - 1) // 3 + 2)] + [str(now.year)]
+            data = await stats.overview(session, commune, core_ids(), now)
+            first = await first_registration(session, commune.id)
+        quarters, years = report_periods(first, now)  # the current quarter first: the form's default
+        adults = sum(v.adults for v in data.villages)
         return page(
             request,
             "overview.html",
             {
                 **base(auth, commune, "overview"),
                 "data": data,
-                "periods": periods[::-1],
+                "quarters": quarters,
+                "years": years,
                 "core": len(core_ids()),
+                "adults": adults,
+                "share": data.finished_core / adults if adults else 0.0,
+                # drawn inline: the same SVG as chart.svg, its text readable at any width
+                "chart": Markup(villages_chart(data, commune.name, now)),
+                "scam_waves": await scams_part.overview_waves(ctx, commune.id),  # issue 16: a wave's banner
+                **await learners_part.to_call(ctx, commune),  # "Cần gọi tuần này" (issue 18)
             },
         )
 
@@ -455,7 +567,20 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         commune = commune_for(auth, commune_id)
         async with ctx.sessions() as session:
             data = await stats.overview(session, commune, core_ids(), ctx.clock.now())
-        return Response(villages_chart(data), media_type="image/svg+xml", headers=SECURITY_HEADERS)
+        svg = villages_chart(data, commune.name, ctx.clock.now(), standalone=True)
+        return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
+
+    @router.get("/c/{commune_id}/chart.png", name="chart_png")
+    async def chart_png(auth: Auth, commune_id: str) -> Response:
+        """The chart as a PNG to paste into a Word report: the same numbers and layout as the SVG."""
+        commune = commune_for(auth, commune_id)
+        now = ctx.clock.now()
+        async with ctx.sessions() as session:
+            data = await stats.overview(session, commune, core_ids(), now)
+        png = await asyncio.to_thread(villages_png, data, commune.name, now)
+        name = f"bieu-do-{commune.id}-{utc(now).astimezone(VIETNAM):%Y-%m-%d}.png"
+        headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+        return Response(png, media_type="image/png", headers=headers)
 
     @router.get("/c/{commune_id}/report", name="report")
     async def report(
@@ -469,16 +594,18 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
             parsed = parse_period(period)
         except ValueError:
             raise HTTPException(400, "Kỳ báo cáo phải có dạng 2026-Q4 (quý) hoặc 2026 (năm).") from None
-        if format not in {"xlsx", "csv"}:
-            raise HTTPException(400, "Định dạng báo cáo là xlsx hoặc csv.")
+        if format not in {"xlsx", "csv", "csv-en"}:
+            raise HTTPException(400, "Định dạng báo cáo là xlsx, csv hoặc csv-en.")
         async with ctx.sessions() as session:
             built = await build_report(session, commune, ctx.curriculum, parsed, ctx.clock.now())
-        name = f"{built.filename_stem}.{format}"
+        # csv: ";" and decimal commas (Excel set to Vietnamese); csv-en: "," and decimal points
+        name = f"{built.filename_stem}-en.csv" if format == "csv-en" else f"{built.filename_stem}.{format}"
         headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
         if format == "xlsx":
             media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             return Response(to_xlsx(built), media_type=media, headers=headers)
-        return Response(to_csv(built).encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
+        text = to_csv(built, vietnamese_excel=format == "csv")
+        return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
 
     # --- lessons -----------------------------------------------------------------------------
     @router.get("/c/{commune_id}/lessons", name="lessons")
@@ -508,188 +635,6 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
                 ],
             },
         )
-
-    # --- mentors -----------------------------------------------------------------------------
-    @router.get("/c/{commune_id}/mentors", name="mentors")
-    async def mentors(request: Request, auth: Auth, commune_id: str) -> Response:
-        commune = commune_for(auth, commune_id)
-        async with ctx.sessions() as session:
-            rows = await stats.mentors(session, commune, core_ids(), ctx.clock.now())
-            invites = await store.invites(session, commune.id)
-        villages = {v.id: v.name for v in commune.villages}
-        return page(
-            request,
-            "mentors.html",
-            {
-                **base(auth, commune, "mentors"),
-                "mentors": rows,
-                "villages": villages,
-                "invites": invites[:20],
-                "new_codes": [],
-            },
-        )
-
-    @router.post("/c/{commune_id}/mentors/invite", name="invite")
-    async def invite(
-        request: Request,
-        auth: Auth,
-        commune_id: str,
-        csrf: Annotated[str, Form()] = "",
-        count: Annotated[int, Form(ge=1, le=50)] = 1,
-    ) -> Response:
-        check_csrf(auth, csrf)
-        commune = commune_for(auth, commune_id)
-        async with ctx.sessions() as session, session.begin():
-            codes = await store.issue_invites(
-                session, commune.id, count, f"admin:{auth.user.username}", ctx.clock.now()
-            )
-        async with ctx.sessions() as session:
-            rows = await stats.mentors(session, commune, core_ids(), ctx.clock.now())
-            invites = await store.invites(session, commune.id)
-        villages = {v.id: v.name for v in commune.villages}
-        return page(
-            request,
-            "mentors.html",
-            {
-                **base(auth, commune, "mentors"),
-                "mentors": rows,
-                "villages": villages,
-                "invites": invites[:20],
-                "new_codes": codes,
-            },
-        )
-
-    # --- unanswered questions ----------------------------------------------------------------
-    @router.get("/c/{commune_id}/questions", name="questions")
-    async def questions(
-        request: Request,
-        auth: Auth,
-        commune_id: str,
-        sent: Annotated[int, Query(ge=-1, le=10**9)] = -1,
-        page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
-    ) -> Response:
-        """One page of the queue, oldest first, near-duplicates of the page grouped (a page is bounded
-        however long the queue grows)."""
-        commune = commune_for(auth, commune_id)
-        async with ctx.sessions() as session:
-            rows, total = await store.open_questions_page(
-                session, commune.id, page_number, QUESTIONS_PER_PAGE
-            )
-        groups = [[rows[i] for i in group] for group in await ctx.grouper.groups([q.text for q, _ in rows])]
-        suggestions: dict[int, KnowledgeMatch] = {}
-        if ctx.knowledge is not None:
-            for group in groups:
-                found = await ctx.knowledge.suggest(commune.id, group[0][0].text)
-                if found:
-                    suggestions[group[0][0].id] = found[0]
-        villages = {v.id: v.name for v in commune.villages}
-        return page(
-            request,
-            "questions.html",
-            {
-                **base(auth, commune, "questions"),
-                "groups": groups,
-                "suggestions": suggestions,
-                "villages": villages,
-                "sent": sent,
-                "total": total,
-                "page": page_number,
-                "pages": max(1, math.ceil(total / QUESTIONS_PER_PAGE)),
-            },
-        )
-
-    @router.post("/c/{commune_id}/questions/group", name="questions_group")
-    async def answer_group(
-        request: Request,
-        auth: Auth,
-        commune_id: str,
-        csrf: Annotated[str, Form()] = "",
-        q: Annotated[list[int] | None, Form()] = None,
-        action: Annotated[str, Form()] = "answer",
-        answer: Annotated[str, Form(max_length=MAX_ANSWER)] = "",
-        save_entry: Annotated[str, Form()] = "",
-        entry_id: Annotated[int, Form(ge=0, le=MAX_ID)] = 0,
-        remember: Annotated[str, Form()] = "",
-    ) -> Response:
-        """Answer the checked questions of a group once (each learner gets it once), mark them handled,
-        or answer them with an approved entry of the knowledge base."""
-        check_csrf(auth, csrf)
-        commune = commune_for(auth, commune_id)
-        ids = check_ids(q or [])
-        if not ids:
-            raise HTTPException(400, "Anh/chị chưa chọn câu hỏi nào.")
-        now = ctx.clock.now()
-        by = f"admin:{auth.user.username}"
-        sent = 0
-        async with ctx.sessions() as session, session.begin():
-            if action == "handled":
-                await store.mark_handled(session, commune.id, ids, auth.user.username, now)
-            elif action == "entry":
-                entry = await kb.entry_in_commune(session, commune.id, entry_id)
-                if entry is None or entry.status != "approved":
-                    raise HTTPException(404, "Không có mục đã duyệt này trong kho trả lời của xã.")
-                done = await store.answer_group(
-                    session, commune.id, commune.name, ids, entry.answer, auth.user.username, now
-                )
-                sent = done.recipients
-                kb.add_sources(entry, done.question_ids, by, now)
-                if remember == "yes":
-                    texts = await store.question_texts(session, done.question_ids)
-                    for text in texts:
-                        kb.add_variant(entry, text, by, now)
-            elif answer.strip():
-                done = await store.answer_group(
-                    session, commune.id, commune.name, ids, answer.strip(), auth.user.username, now
-                )
-                sent = done.recipients
-                if save_entry == "yes" and done.question_ids:
-                    texts = await store.question_texts(session, done.question_ids)
-                    await kb.create_entry(
-                        session,
-                        commune.id,
-                        question=texts[0][: kb.MAX_QUESTION],
-                        answer=answer.strip(),
-                        by=by,
-                        now=now,
-                        source_question_ids=done.question_ids,
-                    )
-            else:
-                raise HTTPException(400, "Câu trả lời đang để trống.")
-        knowledge_changed()
-        return redirect(
-            path_for(request, "questions", commune_id=commune.id) + "?" + urlencode({"sent": sent})
-        )
-
-    @router.post("/c/{commune_id}/questions/{question_id}", name="question_post")
-    async def answer(
-        request: Request,
-        auth: Auth,
-        commune_id: str,
-        question_id: PathId,
-        csrf: Annotated[str, Form()] = "",
-        action: Annotated[str, Form()] = "answer",
-        answer: Annotated[str, Form(max_length=MAX_ANSWER)] = "",
-    ) -> Response:
-        check_csrf(auth, csrf)
-        commune = commune_for(auth, commune_id)
-        now = ctx.clock.now()
-        async with ctx.sessions() as session, session.begin():
-            found = await store.question_in_commune(session, commune.id, question_id)
-            if found is None:
-                raise HTTPException(404, "Không có câu hỏi đang chờ này trong xã (có thể đã được trả lời).")
-            question, learner = found
-            if action == "handled":
-                question.status = "handled"
-                question.answered_at = now
-                question.answered_by = f"admin:{auth.user.username}"
-            elif answer.strip():
-                reply = store.answer_reply(question.text, answer.strip(), commune.name)
-                await SqlStore(session, now).answer_question(
-                    question, learner, answer.strip(), f"admin:{auth.user.username}", reply_to_json(reply)
-                )
-            else:
-                raise HTTPException(400, "Câu trả lời đang để trống.")
-        return redirect(path_for(request, "questions", commune_id=commune.id))
 
     # --- the knowledge base ------------------------------------------------------------------
     def entry_page(
@@ -860,136 +805,6 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
         knowledge_changed()
         return redirect(path_for(request, "kb", commune_id=commune.id))
 
-    # --- announcements -----------------------------------------------------------------------
-    def audience_village(commune: Commune, village_id: str) -> str | None:
-        if not village_id:
-            return None
-        if commune.village(village_id) is None:
-            raise HTTPException(404, "Không có thôn / tổ dân phố này trong xã.")
-        return village_id
-
-    @router.get("/c/{commune_id}/announcements", name="announcements")
-    async def announcements(request: Request, auth: Auth, commune_id: str) -> Response:
-        commune = commune_for(auth, commune_id)
-        async with ctx.sessions() as session:
-            sent = (
-                await session.scalars(
-                    select(Broadcast)
-                    .where(Broadcast.kind == "announcement", Broadcast.commune_id == commune.id)
-                    .order_by(Broadcast.id.desc())
-                    .limit(20)
-                )
-            ).all()
-        return page(request, "announcements.html", {**base(auth, commune, "announcements"), "sent": sent})
-
-    def announcement_digest(auth: Session, commune: Commune, village_id: str | None, text: str) -> str:
-        """Binds a confirmation to what was previewed, where, and by which session."""
-        what = "\x00".join((auth.csrf, commune.id, village_id or "", text.strip()))
-        return hashlib.sha256(what.encode()).hexdigest()[:32]
-
-    @router.post("/c/{commune_id}/announcements/preview", name="announcement_preview")
-    async def preview(
-        request: Request,
-        auth: Auth,
-        commune_id: str,
-        csrf: Annotated[str, Form()] = "",
-        text: Annotated[str, Form(max_length=MAX_ANNOUNCEMENT)] = "",
-        village: Annotated[str, Form(max_length=60)] = "",
-    ) -> Response:
-        check_csrf(auth, csrf)
-        commune = commune_for(auth, commune_id)
-        village_id = audience_village(commune, village)
-        if not text.strip():
-            raise HTTPException(400, "Thông báo đang để trống.")
-        async with ctx.sessions() as session:
-            count = len(await store.audience(session, commune.id, village_id))
-        target = commune.village(village_id) if village_id else None
-        confirmation = {
-            "n": secrets.token_urlsafe(24),
-            "d": announcement_digest(auth, commune, village_id, text),
-        }
-        return page(
-            request,
-            "announcement_preview.html",
-            {
-                **base(auth, commune, "announcements"),
-                "text": text.strip(),
-                "village_id": village_id or "",
-                "target": target.name if target else commune.name,
-                "count": count,
-                "token": confirm_signer.dumps(confirmation),
-            },
-        )
-
-    @router.post("/c/{commune_id}/announcements", name="announcement_send")
-    async def send(
-        request: Request,
-        auth: Auth,
-        commune_id: str,
-        csrf: Annotated[str, Form()] = "",
-        text: Annotated[str, Form(max_length=MAX_ANNOUNCEMENT)] = "",
-        village: Annotated[str, Form(max_length=60)] = "",
-        confirm: Annotated[str, Form(max_length=10)] = "",
-        token: Annotated[str, Form(max_length=300)] = "",
-    ) -> Response:
-        """Send what was previewed, once: the preview's confirmation token is stored with the
-        announcement, so a second submit (a double click, a reload, the back button) shows the first."""
-        check_csrf(auth, csrf)
-        commune = commune_for(auth, commune_id)
-        village_id = audience_village(commune, village)
-        try:
-            confirmation = confirm_signer.loads(token, max_age=CONFIRM_HOURS * 3600) if token else None
-        except BadSignature:
-            confirmation = None
-        if (
-            confirm != "yes"
-            or not text.strip()
-            or not isinstance(confirmation, dict)
-            or not isinstance(confirmation.get("n"), str)
-            or not hmac.compare_digest(
-                str(confirmation.get("d", "")), announcement_digest(auth, commune, village_id, text)
-            )
-        ):
-            raise HTTPException(
-                400, "Bản xem trước đã quá hạn hoặc đã bị sửa. Anh/chị xem trước lại rồi xác nhận."
-            )
-        nonce = confirmation["n"]
-        try:
-            async with ctx.sessions() as session, session.begin():
-                broadcast = await store.announce(
-                    session, commune.id, village_id, text.strip(), auth.user.username, ctx.clock.now(), nonce
-                )
-        except IntegrityError:  # the same confirmation, submitted twice at the same moment
-            async with ctx.sessions() as session:
-                found = await store.announcement_by_token(session, commune.id, nonce)
-            if found is None:
-                raise
-            broadcast = found
-        return redirect(path_for(request, "announcement", commune_id=commune.id, broadcast_id=broadcast.id))
-
-    @router.get("/c/{commune_id}/announcements/{broadcast_id}", name="announcement")
-    async def announcement(request: Request, auth: Auth, commune_id: str, broadcast_id: PathId) -> Response:
-        commune = commune_for(auth, commune_id)
-        async with ctx.sessions() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            if broadcast is None or broadcast.commune_id != commune.id or broadcast.kind != "announcement":
-                raise HTTPException(404, "Không có thông báo này trong xã.")
-            progress = await outbox.progress(session, broadcast.id)
-        done = progress["sent"] + progress["failed"] + progress["uncertain"] + progress["cancelled"]
-        target = commune.village(broadcast.village_id or "")
-        return page(
-            request,
-            "announcement.html",
-            {
-                **base(auth, commune, "announcements"),
-                "broadcast": broadcast,
-                "progress": progress,
-                "done": done,
-                "target": target.name if target else commune.name,
-                "share": done / broadcast.recipients if broadcast.recipients else 1.0,
-            },
-        )
-
     # --- certificates ------------------------------------------------------------------------
     @router.get("/c/{commune_id}/certificates", name="certificates")
     async def certificates(request: Request, auth: Auth, commune_id: str, code: str = "") -> Response:
@@ -1007,11 +822,32 @@ def create_admin_router(ctx: AdminContext) -> APIRouter:
             {**base(auth, commune, "certificates"), "code": code, "found": found},
         )
 
-    # --- anything else under the dashboard's prefix: a Vietnamese "not found" -------------------
+    # --- the question inbox, announcements and the mentors page (issue 18), in their own modules ----
+    # imported here: they use this module's types
+    from admin import announcements as announcements_part
+    from admin import inbox as inbox_part
+    from admin import learners as learners_part
+    from admin import mentors as mentors_part
+    from admin import reminders as reminders_part
+    from admin import scams as scams_part
+
+    router.include_router(learners_part.create_router(tools))  # "Người học", village heads (issue 18)
+    for part in (inbox_part, announcements_part, mentors_part, reminders_part):
+        router.include_router(part.create_router(tools))
+    router.include_router(scams_part.create_router(tools))  # "Tin nhắn lừa đảo" (issue 16)
+
+    # --- anything else under the dashboard's prefix: a Vietnamese "not found", or "not this way" (405)
+    # when the path is a page of ours that takes other methods (a button's address opened as a link)
     @router.api_route(
         "/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], name="missing"
     )
     async def missing(rest: str) -> Response:
+        allowed: set[str] = set()
+        for other in _api_routes(router):  # paths relative to where this router is mounted
+            if other.name != "missing" and other.path_regex.match("/" + rest):
+                allowed |= other.methods or set()
+        if allowed:
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
         raise HTTPException(404)
 
     return router

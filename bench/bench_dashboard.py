@@ -3,9 +3,10 @@
 Run: `.venv/bin/python bench/bench_dashboard.py [--learners 20000 --events 500000]`.
 Events are quiz attempts, quiz answers and completions, spread over 2026 on the real curriculum, with
 500 mentors. It times the dashboard overview, the per-lesson and mentor pages' queries, and the quarterly
-report (queries + XLSX), each the median of several runs, and prints them in milliseconds and as ratios
+report (queries + XLSX), the "Người học" list with its filters, name search, export and "Cần gọi
+tuần này" (issue 18), each the median of several runs, and prints them in milliseconds and as ratios
 against a trivial `count(*)` over the learners measured in the same run. The target is 0.5 s for the
-overview and for the quarterly report; this script reports, it does not assert.
+overview, the quarterly report and each learner-list measurement; this script reports, it does not assert.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select
 
+from admin import learners as learner_export
 from admin.reports import build_report, to_xlsx
+from data import learners as learner_list
 from data import stats
 from data.commune import load_commune_config
 from data.db import create_engine, migrate, session_factory
@@ -195,6 +198,38 @@ async def main() -> None:
             async with sessions() as session:
                 return await build_report(session, commune, curriculum, period, NOW)
 
+        village = commune.villages[0].id
+
+        def learner_list_page(
+            flt: learner_list.LearnerFilter, page: int = 1
+        ) -> Callable[[], Awaitable[object]]:
+            async def work() -> object:
+                async with sessions() as session:
+                    return await learner_list.learners(session, commune.id, core, flt, NOW, page=page)
+
+            return work
+
+        async def learners_to_call() -> object:
+            async with sessions() as session:
+                return await learner_list.learners(
+                    session,
+                    commune.id,
+                    core,
+                    learner_list.LearnerFilter(status="stuck"),
+                    NOW,
+                    size=10,
+                    order="recently-idle",
+                )
+
+        async def learners_xlsx() -> object:
+            async with sessions() as session:
+                flt = learner_list.LearnerFilter(village_id=village)
+                rows, total = await learner_list.learners(session, commune.id, core, flt, NOW, size=0)
+                names = await learner_list.mentor_names(session, commune.id, [r.mentor_id or 0 for r in rows])
+            return learner_export.to_xlsx(
+                learner_export.Listing(commune, rows, total, names, "một thôn", 7, NOW)
+            )
+
         async def report_xlsx() -> object:
             async with sessions() as session:
                 return to_xlsx(await build_report(session, commune, curriculum, period, NOW))
@@ -206,6 +241,30 @@ async def main() -> None:
             "quarterly report: queries + XLSX": await timed(report_xlsx, args.repeat),
             "lessons page (per lesson + hardest questions)": await timed(lessons_page, args.repeat),
             "mentors page": await timed(mentors_page, args.repeat),
+            "learners: page 1, no filter": await timed(
+                learner_list_page(learner_list.LearnerFilter()), args.repeat
+            ),
+            "learners: page 100, no filter": await timed(
+                learner_list_page(learner_list.LearnerFilter(), 100), args.repeat
+            ),
+            "learners: village + stuck >= 7 days": await timed(
+                learner_list_page(learner_list.LearnerFilter(village_id=village, status="stuck")), args.repeat
+            ),
+            "learners: finished core in Q4 + mentor": await timed(
+                learner_list_page(learner_list.LearnerFilter(status="finished", period=period, mentor_id=7)),
+                args.repeat,
+            ),
+            "learners: name search 'nguoi hoc 12'": await timed(
+                learner_list_page(learner_list.LearnerFilter(search="nguoi hoc 12")), args.repeat
+            ),
+            "learners: name search + village + learning": await timed(
+                learner_list_page(
+                    learner_list.LearnerFilter(search="hoc 1", village_id=village, status="learning")
+                ),
+                args.repeat,
+            ),
+            "overview: who to call this week": await timed(learners_to_call, args.repeat),
+            "learner list XLSX export, one village": await timed(learners_xlsx, args.repeat),
         }
         async with sessions() as session:
             data = await stats.overview(session, commune, core, NOW)
@@ -218,7 +277,9 @@ async def main() -> None:
     print(f"baseline: SELECT count(*) FROM learners = {base * 1000:.2f} ms (median of {args.repeat * 4})")
     print(f"{'measurement':48} {'ms':>9} {'x baseline':>11} {'target':>8}")
     for name, seconds in results.items():
-        target = "< 500" if name.startswith(("overview", "quarterly report: queries + XLSX")) else ""
+        target = (
+            "< 500" if name.startswith(("overview", "quarterly report: queries + XLSX", "learners:")) else ""
+        )
         print(f"{name:48} {seconds * 1000:9.1f} {seconds / base:11.0f} {target:>8}")
 
 

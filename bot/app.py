@@ -75,12 +75,15 @@ async def build_app(
     clock: Clock | None = None,
     answerer: Answerer | None = None,
     with_retrieval: bool = True,
+    migrate_schema: bool = True,
 ) -> App:
-    """Load and check everything, migrate the database, and assemble the engine."""
+    """Load and check everything, migrate the database (unless `migrate_schema` is False: cluster
+    processes never migrate, `bot.cluster.schema_problem` checks instead), and assemble the engine."""
     curriculum = load_curriculum(settings.content_dir)
     communes = load_commune_config(settings.commune_file)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(migrate, settings.db_url)
+    if migrate_schema:
+        await asyncio.to_thread(migrate, settings.db_url)
     engine = create_engine(settings.db_url)
     if answerer is None and with_retrieval:
         logging.getLogger(__name__).info(

@@ -1,25 +1,42 @@
-"""The outbox worker: sends persisted pushes, announcements and answers through the channels.
+"""The outbox worker: sends persisted pushes, announcements, answers and reminders through the channels,
+in one process or in many at once (cluster mode on PostgreSQL).
 
-Rows are claimed (committed as "sending") before a channel is called and recorded as "sent" right after,
-so a restart never repeats a message (see `data.outbox`). Each channel has its own pace — a minimum
-interval between messages — so a large announcement neither trips Telegram's or Zalo's limits nor holds
-back the other channel.
+Rows are claimed (committed as "sending", under a lease) before a channel is called and recorded right
+after, so no message is sent twice (see `data.outbox`). Per channel, two lanes run side by side:
+- **replies** (answers to what a learner asked, priority 0): claimed by every process, several in
+  flight, paced per chat by the channel's own limiter and never by the bulk rate, so a push of 10,000
+  rows does not delay them;
+- **bulk** (pushes, announcements, reminders, digests): sent only by the process holding the bot's
+  lease in `outbox_senders`, one send started every 1/rate seconds, so the platform's rate (Telegram
+  about 30 messages/s per bot) holds across the whole fleet. If that process dies, its lease runs out
+  and another one goes on.
+A 429 seen by any process is written to the bot's row (`paused_until`); every process reads it on its
+next beat and holds every send of that bot, replies included, until then.
+A row left "sending" by a process that died becomes "uncertain" once its lease has run out (any process
+does this, row by row); on SQLite (one process) rows left "sending" at start become "uncertain" at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import math
+import os
+import secrets
+import socket
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelSender, ChatUnreachable
-from bot.channels.ratelimit import Limits, RateLimiter
+from bot.channels.ratelimit import RateLimiter
 from bot.messages import Button, Reply
 from bot.ports import Clock
 from data import outbox
@@ -27,10 +44,13 @@ from data.repository import SqlStore
 
 log = logging.getLogger(__name__)
 
-# Messages per second per channel. Telegram allows about 30 a second across chats; Zalo publishes no
-# figure, so we stay well below it. Override per deployment with `rates=`.
+# Bulk messages per second per bot. Telegram allows about 30 a second across chats, replies included;
+# Zalo publishes no figure, so we stay well below it. The gap to the platform's figure is what replies
+# use while a push goes out. Override per deployment with `rates=` (HOCVUSO_OUTBOX_RATES).
 DEFAULT_RATES: dict[str, float] = {"telegram": 25.0, "zalo": 10.0}
 DEFAULT_RATE = 5.0
+REPLY_CONCURRENCY = 8  # replies in flight per channel and process
+BULK_ROUND_TRIP = 0.25  # seconds a platform may take to answer: enough sends in flight to hold the rate
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -52,9 +72,14 @@ def reply_from_json(data: Mapping[str, Any]) -> Reply:
     )
 
 
+def process_name() -> str:
+    """This process among the fleet: host, pid and a random part (a pid is reused after a restart)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 @dataclass
 class Progress:
-    """What one pass of the worker did, per status."""
+    """What the worker did since it started (or in one pass of `run_once`), per status."""
 
     sent: int = 0
     failed: int = 0
@@ -62,8 +87,23 @@ class Progress:
     by_channel: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Lane:
+    """One channel's replies or bulk rows: what is in flight, and the rows that failed in this pass
+    and wait, pending, for the next one."""
+
+    channel: str
+    priorities: tuple[int, int]
+    limit: int
+    tasks: dict[asyncio.Future[None], tuple[list[int], str]] = field(default_factory=dict)  # rows, chat
+    tried: set[int] = field(default_factory=set)
+
+
 class OutboxWorker:
-    """Drains the outbox through the given channel senders; rows of other channels wait untouched."""
+    """Drains the outbox through the given channel senders; rows of other channels wait untouched.
+
+    `holder` names this process in the rows it claims (default: host, pid, random); `shared` says
+    whether other processes may send from the same database (default: any database but SQLite)."""
 
     def __init__(
         self,
@@ -77,85 +117,335 @@ class OutboxWorker:
         on_progress: Callable[[Progress], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        holder: str | None = None,
+        shared: bool | None = None,
+        row_lease: float = 60.0,
+        sender_lease: float = 10.0,
+        beat: float = 1.0,
+        reply_poll: float = 0.25,
+        concurrency: int | None = None,
+        window: float = 1.0,
     ) -> None:
         self.sessions = sessions
         self.senders = dict(senders)
         self.clock = clock
         self.max_attempts = max_attempts
-        self.batch = batch
+        self.batch = batch  # kept for callers: replies are claimed up to REPLY_CONCURRENCY at a time
         self.on_progress = on_progress
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.holder = holder or process_name()
+        self.shared = _shared(sessions) if shared is None else shared
+        self.row_lease = timedelta(seconds=row_lease)
+        self.sender_lease = sender_lease
+        self.beat = beat
+        self.reply_poll = reply_poll
+        self.window = window
         rates = {**DEFAULT_RATES, **(rates or {})}
-        # one send at a time at the channel's rate, on top of the channel's own limits, so a large
-        # announcement leaves room for the live conversations
-        self.paces = {
-            name: RateLimiter(Limits(rates.get(name, DEFAULT_RATE), 1, 0.0, 1), monotonic, sleep)
-            for name in self.senders
+        self.rates = {name: rates.get(name, DEFAULT_RATE) for name in self.senders}
+        self.keys = {name: str(getattr(s, "bot_key", name)) for name, s in self.senders.items()}
+        # bulk sends in flight: enough for the rate when the platform takes BULK_ROUND_TRIP to answer;
+        # one at a time when the rate is unlimited (tests, a local fake)
+        self.concurrency = {
+            name: concurrency or (min(16, max(1, math.ceil(rate * BULK_ROUND_TRIP))) if rate > 0 else 1)
+            for name, rate in self.rates.items()
         }
+        self.progress = Progress()
+        self._next_bulk = dict.fromkeys(self.senders, -math.inf)  # monotonic time of the next bulk send
+        # when the last `rate` bulk sends started
+        self._started = {name: deque[float](maxlen=max(1, int(rate))) for name, rate in self.rates.items()}
+        self._lease_until = dict.fromkeys(self.senders, -math.inf)  # monotonic end of our bot lease
+        self._paused_until = dict.fromkeys(self.senders, -math.inf)  # monotonic end of a 429 pause
+        self._in_flight: dict[int, str] = {}  # row id -> channel, for renewing their leases
+        self._bulk_in_flight = dict.fromkeys(self.senders, 0)
+        self._writes: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
+        for name, sender in self.senders.items():  # a 429 seen by a channel pauses the fleet
+            limiter = getattr(sender, "limiter", None)
+            if isinstance(limiter, RateLimiter):
+                limiter.listeners.append(functools.partial(self._platform_paused, name))
 
+    # --- public -----------------------------------------------------------------------------------
     async def recover(self) -> int:
-        """Call once at start: rows interrupted mid-send become "uncertain" and are not resent."""
+        """Call once at start. Alone on the database (SQLite), every row left "sending" by the previous
+        run becomes "uncertain" at once; shared, only rows whose lease ran out do (another process may
+        be sending the others right now). Either way they are never resent."""
         async with self.sessions() as session, session.begin():
-            count = await outbox.recover(session, self.clock.now())
+            now = self.clock.now()
+            count = await (outbox.expire(session, now) if self.shared else outbox.recover(session, now))
         if count:
             log.warning("outbox: %d message(s) were interrupted while sending and will not be resent", count)
         return count
 
     async def run_once(self) -> Progress:
-        """Send everything pending now, each channel at its own pace; returns what happened."""
-        progress = Progress()
-        await asyncio.gather(*(self._drain(name, progress) for name in self.senders))
-        return progress
+        """Send everything pending now (bulk rows only if this process holds the bot's lease, or can
+        take it), each channel at its own pace; returns what this pass did."""
+        before = Progress(self.progress.sent, self.progress.failed, self.progress.retried)
+        before.by_channel = dict(self.progress.by_channel)
+        async with self.sessions() as session, session.begin():
+            await outbox.expire(session, self.clock.now())
+        await asyncio.gather(
+            *(self._drain(self._reply_lane(name)) for name in self.senders),
+            *(self._drain(self._bulk_lane(name)) for name in self.senders),
+        )
+        done = Progress(
+            self.progress.sent - before.sent,
+            self.progress.failed - before.failed,
+            self.progress.retried - before.retried,
+        )
+        for name, count in self.progress.by_channel.items():
+            if count > before.by_channel.get(name, 0):
+                done.by_channel[name] = count - before.by_channel.get(name, 0)
+        return done
 
     async def run_forever(self, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
+        """Until `stop`: each channel's reply and bulk lanes, and the beat that shares leases and
+        pauses with the other processes. Stops claiming at `stop`, finishes what is in flight."""
         self._stop = stop
         await self.recover()
-        while not stop.is_set():
-            progress = await self.run_once()
-            if progress.sent or progress.failed:
-                log.info("outbox: sent %d, failed %d", progress.sent, progress.failed)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-
-    async def _drain(self, channel: str, progress: Progress) -> None:
-        sender = self.senders[channel]
-        seen: set[int] = set()
-        while True:
-            async with self.sessions() as session:
-                rows = [r for r in await outbox.pending(session, [channel], self.batch) if r.id not in seen]
-            if not rows:
-                return
-            for row in rows:
-                if self._stop.is_set():  # shutting down: the rest waits, pending, for the next start
-                    return
-                seen.add(row.id)  # a retried row waits for the next pass instead of looping here
+        loops = [self._beat_forever()]
+        for name in self.senders:
+            loops.append(self._lane_forever(self._reply_lane(name), min(poll_seconds, self.reply_poll)))
+            loops.append(self._lane_forever(self._bulk_lane(name), poll_seconds))
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            with contextlib.suppress(Exception):  # the others take over at once instead of at expiry
                 async with self.sessions() as session, session.begin():
-                    if not await outbox.claim(session, row.id, self.clock.now()):
-                        continue
-                await self.paces[channel].acquire(row.chat_id)
-                try:
-                    await sender.send(row.chat_id, [reply_from_json(row.reply)])
-                except ChatUnreachable as gone:  # blocked or gone: no retry, and pushes skip them now
-                    log.info(
-                        "outbox: %s message %d not sent, the chat is gone (%s)", channel, row.id, gone.reason
-                    )
-                    async with self.sessions() as session, session.begin():
-                        await outbox.finish(session, row.id, "failed", self.clock.now(), "unreachable")
-                        await SqlStore(session, self.clock.now()).mark_unreachable(channel, row.chat_id)
-                    progress.failed += 1
-                except Exception as error:  # the channel refused or failed: retry later, then give up
-                    status = "failed" if row.attempts + 1 >= self.max_attempts else "pending"
-                    log.warning("outbox: %s message %d not sent (%s)", channel, row.id, type(error).__name__)
-                    async with self.sessions() as session, session.begin():
-                        await outbox.finish(session, row.id, status, self.clock.now(), type(error).__name__)
-                    if status == "failed":
-                        progress.failed += 1
-                    else:
-                        progress.retried += 1
-                else:
-                    async with self.sessions() as session, session.begin():
-                        await outbox.finish(session, row.id, "sent", self.clock.now())
-                    progress.sent += 1
-                    progress.by_channel[channel] = progress.by_channel.get(channel, 0) + 1
-                if self.on_progress is not None:
-                    self.on_progress(progress)
+                    for name in self.senders:
+                        await outbox.release(session, self.keys[name], self.holder)
+
+    # --- lanes ------------------------------------------------------------------------------------
+    def _reply_lane(self, channel: str) -> _Lane:
+        return _Lane(channel, (outbox.REPLY, outbox.REPLY), REPLY_CONCURRENCY)
+
+    def _bulk_lane(self, channel: str) -> _Lane:
+        return _Lane(channel, (outbox.PUSH, outbox.BULK), self.concurrency[channel])
+
+    async def _lane_forever(self, lane: _Lane, poll: float) -> None:
+        while not self._stop.is_set():
+            lane.tried.clear()  # a row retried in the last pass may go again
+            try:
+                await self._drain(lane)
+            except Exception as error:  # the database went away: try again after a pause
+                log.warning("outbox: %s lane failed (%s)", lane.channel, type(error).__name__)
+            await self._wait(poll)
+
+    async def _drain(self, lane: _Lane) -> None:
+        """Claim and send rows of the lane until none is left (or the stop), then wait for those in
+        flight. Replies are claimed several at a time (one task per chat, its rows in order), bulk
+        rows one by one at the pace. A send that dies (the task cancelled) stops the lane: the
+        process is going down."""
+        bulk = lane.priorities[0] > outbox.REPLY
+        try:
+            while not self._stop.is_set():
+                await self._reap(lane, wait=len(lane.tasks) >= lane.limit)
+                await self._wait_pause(lane.channel)
+                if bulk and not await self._hold(lane.channel):
+                    break  # another process sends this bot's bulk rows
+                rows = await self._claim(lane, 1 if bulk else lane.limit - len(lane.tasks))
+                if not rows:
+                    break
+                if bulk:
+                    await self._pace(lane.channel)
+                by_chat: dict[str, list[outbox.Claimed]] = {}
+                for row in rows:
+                    by_chat.setdefault(row.chat_id, []).append(row)
+                for chat, mine in by_chat.items():
+                    task = asyncio.ensure_future(self._send_all(lane, mine, bulk))
+                    lane.tasks[task] = ([row.id for row in mine], chat)
+                    for row in mine:
+                        self._in_flight[row.id] = lane.channel
+        finally:
+            while lane.tasks:
+                await self._reap(lane, wait=True)
+
+    async def _reap(self, lane: _Lane, *, wait: bool) -> None:
+        if wait and lane.tasks:
+            await asyncio.wait(list(lane.tasks), return_when=asyncio.FIRST_COMPLETED)
+        for task in [t for t in lane.tasks if t.done()]:
+            row_ids, _ = lane.tasks.pop(task)
+            for row_id in row_ids:
+                self._in_flight.pop(row_id, None)
+            task.result()  # re-raises a cancellation: the process is stopping
+
+    async def _claim(self, lane: _Lane, limit: int) -> list[outbox.Claimed]:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            rows = await outbox.claim_next(
+                session,
+                lane.channel,
+                lane.priorities,
+                self.holder,
+                now,
+                now + self.row_lease,
+                limit=limit,
+                skip_ids=lane.tried,
+                skip_chats=[chat for _, chat in lane.tasks.values()],  # one at a time per chat
+            )
+        return rows
+
+    async def _pace(self, channel: str) -> None:
+        """Bulk sends start on a schedule of one every 1/rate seconds (a start a little late does not
+        push the next ones back, so the rate is kept), and never more than `rate` of them within
+        `window` seconds (1.0; a little more leaves room for the jitter between a start and the
+        moment the platform sees the request)."""
+        rate = self.rates[channel]
+        if rate <= 0:
+            return
+        interval, started = 1.0 / rate, self._started[channel]
+        now = self.monotonic()
+        at = self._next_bulk[channel]
+        if now - at >= interval:  # idle for a while: start now, no burst to catch up
+            at = now
+        if started.maxlen is not None and len(started) >= started.maxlen:
+            at = max(at, started[0] + self.window)
+        # after a 429 the send it refused goes again at the pause's end: the next one waits its turn
+        at = max(at, self._paused_until[channel] + interval)
+        if at > now:
+            await self.sleep(at - now)
+        self._next_bulk[channel] = at + interval
+        started.append(max(at, self.monotonic()))  # when it really starts: a late one counts late
+
+    async def _send_all(self, lane: _Lane, rows: list[outbox.Claimed], bulk: bool) -> None:
+        for row in rows:  # one chat's rows, in order
+            await self._send(lane, row, bulk)
+
+    async def _send(self, lane: _Lane, row: outbox.Claimed, bulk: bool) -> None:
+        """Send one claimed row and record the outcome."""
+        channel = lane.channel
+        sender = self.senders[channel]
+        if bulk:
+            self._bulk_in_flight[channel] += 1
+        try:
+            try:
+                await sender.send(row.chat_id, [reply_from_json(row.reply)])
+            finally:
+                if bulk:
+                    self._bulk_in_flight[channel] -= 1
+        except ChatUnreachable as gone:  # blocked or gone: no retry, and pushes skip them now
+            log.info("outbox: %s message %d not sent, the chat is gone (%s)", channel, row.id, gone.reason)
+            async with self.sessions() as session, session.begin():
+                await outbox.finish(session, row.id, "failed", self.clock.now(), "unreachable")
+                await SqlStore(session, self.clock.now()).mark_unreachable(channel, row.chat_id)
+            self.progress.failed += 1
+        except Exception as error:  # the channel refused or failed: retry later, then give up
+            status = "failed" if row.attempts >= self.max_attempts else "pending"
+            if status == "pending":
+                lane.tried.add(row.id)  # pending again, but not before the lane's next pass
+            log.warning("outbox: %s message %d not sent (%s)", channel, row.id, type(error).__name__)
+            async with self.sessions() as session, session.begin():
+                await outbox.finish(session, row.id, status, self.clock.now(), type(error).__name__)
+            if status == "failed":
+                self.progress.failed += 1
+            else:
+                self.progress.retried += 1
+        else:
+            async with self.sessions() as session, session.begin():
+                await outbox.finish(session, row.id, "sent", self.clock.now())
+            self.progress.sent += 1
+            self.progress.by_channel[channel] = self.progress.by_channel.get(channel, 0) + 1
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+    # --- what is shared with the other processes ---------------------------------------------------
+    async def _hold(self, channel: str) -> bool:
+        """Whether this process may send the bot's bulk rows now: it holds the lease with at least
+        half of it left, or takes or renews it now."""
+        now = self.monotonic()
+        if self._lease_until[channel] - now > self.sender_lease / 2:
+            return True
+        wall = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            state = await outbox.hold(
+                session, self.keys[channel], self.holder, wall, wall + timedelta(seconds=self.sender_lease)
+            )
+        if state is None:
+            self._lease_until[channel] = -math.inf
+            return False
+        self._lease_until[channel] = now + self.sender_lease
+        self._apply_pause(channel, state.paused_until)
+        return True
+
+    def _apply_pause(self, channel: str, paused_until: datetime | None) -> None:
+        if paused_until is None:
+            return
+        if paused_until.tzinfo is None:  # SQLite gives back what it stored, in UTC, without the zone
+            paused_until = paused_until.replace(tzinfo=UTC)
+        remaining = (paused_until - self.clock.now()).total_seconds()
+        if remaining <= 0:
+            return
+        self._hold_back(channel, self.monotonic() + remaining)
+        limiter = getattr(self.senders[channel], "limiter", None)
+        if isinstance(limiter, RateLimiter):  # the channel's own replies wait too
+            limiter.pause(remaining, tell=False)
+
+    def _platform_paused(self, channel: str, seconds: float) -> None:
+        """A channel of this process was told 429: pause here, and tell the fleet through the bot's row.
+        The refused send goes again when the pause ends: it counts among the bulk sends of that second."""
+        self._hold_back(channel, self.monotonic() + seconds)
+        until = self.clock.now() + timedelta(seconds=seconds)
+
+        async def write() -> None:
+            try:
+                async with self.sessions() as session, session.begin():
+                    await outbox.pause(session, self.keys[channel], until)
+            except Exception as error:  # the local pause still holds
+                log.warning("outbox: could not share a pause of %s (%s)", channel, type(error).__name__)
+
+        task = asyncio.ensure_future(write())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    def _hold_back(self, channel: str, end: float) -> None:
+        """Pause the lanes until `end`. The bulk sends in flight wait in the channel until then and
+        all go at `end` (the one refused among them): they count among the bulk sends of that
+        second, so the lane starts fewer new ones in it."""
+        if end <= self._paused_until[channel]:
+            return
+        self._paused_until[channel] = end
+        for _ in range(max(1, self._bulk_in_flight[channel])):
+            self._started[channel].append(end)
+
+    async def _wait_pause(self, channel: str) -> None:
+        wait = self._paused_until[channel] - self.monotonic()
+        if wait > 0:
+            await self._wait(wait)
+
+    async def _beat_forever(self) -> None:
+        """Every `beat`: read the bots' pauses, extend the leases of rows in flight, and mark rows
+        whose lease ran out (their process died mid-send) "uncertain"."""
+        while not self._stop.is_set():
+            try:
+                await self._beat()
+            except Exception as error:  # the database went away: the next beat tries again
+                log.warning("outbox: beat failed (%s)", type(error).__name__)
+            await self._wait(self.beat)
+
+    async def _beat(self) -> None:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            states = await outbox.senders(session, list(self.keys.values()))
+            await outbox.renew(session, list(self._in_flight), self.holder, now + self.row_lease)
+            expired = await outbox.expire(session, now)
+        for name, key in self.keys.items():
+            if key in states:
+                self._apply_pause(name, states[key].paused_until)
+        if expired:
+            log.warning(
+                "outbox: %d message(s) were interrupted while sending and will not be resent", expired
+            )
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep, cut short by the stop."""
+        if self._stop.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+
+
+def _shared(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether other processes may send from this database: any database but SQLite."""
+    bind = sessions.kw.get("bind")
+    dialect = getattr(getattr(bind, "dialect", None), "name", "sqlite")
+    return dialect != "sqlite"

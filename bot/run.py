@@ -1,10 +1,14 @@
 """`hocvuso run`: every configured channel, the outbox worker, the reminders' scheduler and one web app,
-until SIGINT or SIGTERM.
+until SIGINT or SIGTERM. The cluster mode's roles run from here too: `hocvuso web` (webhooks into the
+job queue, the dashboard, media, /healthz; no handling) and `hocvuso worker` (handles the queued
+updates, sends the outbox, runs the reminders; /healthz only) — see `bot.cluster`.
 
 Start-up: settings -> the assistant (`bot.app.build_app`) -> Telegram and/or Zalo, each polling or on a
 webhook -> the web app (webhooks, /healthz, the dashboard when HOCVUSO_ADMIN_SECRET is set).
-Shutdown is graceful: the web server stops taking requests, polling stops, every event already received
-is handled and its replies delivered, the outbox worker finishes its message, then the database closes.
+Every update is stored before it is acknowledged (`bot.inbox`); at start, updates stored but never
+handled (a crash) are handled first. Shutdown is graceful: the web server stops taking requests, polling
+stops, every event already received is handled and its replies delivered, the outbox worker finishes its
+message, then the database closes.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import secrets
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import uvicorn
 from sqlalchemy import text
@@ -26,12 +30,20 @@ from admin.web import AdminContext
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
+from bot.cluster import ClusterError
+from bot.inbox import LocalInbox
+from bot.notices import Notices
 from bot.outbox import OutboxWorker
 from bot.reminders import Scheduler
 from bot.settings import Settings
-from bot.web import MediaLinks, WebParts, create_web_app
+from bot.web import MediaLinks, WebParts, certificate_redraw, create_web_app
+
+if TYPE_CHECKING:
+    import procrastinate
 
 log = logging.getLogger(__name__)
+
+Role = Literal["all", "web", "worker"]
 
 NO_CHANNEL = """\
 No chat channel is configured, so there is nobody to talk to yet.
@@ -64,14 +76,35 @@ class Running:
     channels: list[TelegramChannel | ZaloChannel] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     webhooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # registered once listening
+    inbox: LocalInbox | None = None  # the embedded default's stored updates
+    queue: procrastinate.App | None = None  # the cluster's job queue (web and worker roles)
 
 
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def plan(settings: Settings) -> list[str]:
+def plan(settings: Settings, role: Role = "all") -> list[str]:
     """What `run` will start, as lines for the start-up message; raises ConfigurationError."""
+    if role == "all" and settings.cluster:
+        raise ConfigurationError(
+            "HOCVUSO_CLUSTER=1: run `hocvuso migrate` once, then `hocvuso web` and `hocvuso worker` "
+            "processes (as many of each as needed) instead of `hocvuso run`"
+        )
+    if role != "all":
+        if not settings.cluster:
+            raise ConfigurationError(
+                f"`hocvuso {role}` is a role of the cluster mode: set HOCVUSO_CLUSTER=1 with a PostgreSQL "
+                "HOCVUSO_DATABASE_URL (one machine: `hocvuso run`)"
+            )
+        from bot.cluster import check
+
+        try:
+            check(settings)
+        except ClusterError as error:
+            raise ConfigurationError(str(error)) from None
+    if role == "worker":
+        return [f"worker: up to {settings.worker_concurrency} updates at a time, the outbox, the reminders"]
     lines = []
     for name, token in (("telegram", settings.telegram_bot_token), ("zalo", settings.zalo_bot_token)):
         if token is None:
@@ -103,21 +136,48 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-async def run(settings: Settings, *, on_ready: Callable[[list[str]], None] | None = None) -> int:
+async def _check_schema(settings: Settings) -> None:
+    """Cluster processes never migrate: they refuse an old schema (ConfigurationError)."""
+    from bot.cluster import schema_problem
+    from data.db import create_engine
+
+    engine = create_engine(settings.db_url)
+    try:
+        problem = await schema_problem(engine, settings.db_url)
+    except Exception as error:  # unreachable database, wrong password: the type, never the URL
+        raise ConfigurationError(f"the database could not be read ({type(error).__name__})") from None
+    finally:
+        await engine.dispose()
+    if problem is not None:
+        raise ConfigurationError(problem)
+
+
+async def run(
+    settings: Settings, *, on_ready: Callable[[list[str]], None] | None = None, role: Role = "all"
+) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit code."""
-    lines = plan(settings)
+    lines = plan(settings, role)
     if settings.telegram_bot_token is None and settings.zalo_bot_token is None:
         print(NO_CHANNEL, flush=True)
-        if settings.admin_secret is None:
+        if settings.admin_secret is None or role == "worker":
             return 1
-    application = await build_app(settings)
+    if role != "all":
+        await _check_schema(settings)
+    application = await build_app(
+        settings,
+        migrate_schema=role == "all",
+        # a web process answers no question: the index only serves the dashboard's knowledge base
+        with_retrieval=role != "web" or settings.admin_secret is not None,
+    )
     running = Running(application)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        parts = await _start_channels(settings, running, stop)
+        parts = await _start_channels(settings, running, stop, role)
+        if running.inbox is not None:  # acknowledged before a crash, never handled: first in line
+            await running.inbox.replay()
         server = _Server(
             uvicorn.Config(
                 create_web_app(parts),
@@ -179,7 +239,9 @@ def _background(running: Running, work: Awaitable[Any], name: str) -> None:
     running.tasks.append(task)
 
 
-async def _start_channels(settings: Settings, running: Running, stop: asyncio.Event) -> WebParts:
+async def _start_channels(
+    settings: Settings, running: Running, stop: asyncio.Event, role: Role = "all"
+) -> WebParts:
     application = running.app
     assistant = application.assistant
     parts = WebParts(health=lambda: _health(running))
@@ -187,7 +249,9 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
     if telegram_token:
         telegram = TelegramChannel(assistant, telegram_token, settings.telegram_api_base)
         running.channels.append(telegram)
-        if settings.mode("telegram") == "webhook":
+        if role == "worker":
+            pass  # replies only: its updates come from the queue
+        elif settings.mode("telegram") == "webhook":
             secret = _secret(settings.telegram_webhook_secret)
             if secret is None:
                 secret = secrets.token_urlsafe(32)
@@ -207,15 +271,21 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
         if settings.public_url:
             media = MediaLinks(
                 settings.public_url,
-                secrets.token_urlsafe(32),
+                _secret(settings.media_key) or secrets.token_urlsafe(32),  # one key for a whole cluster
                 [settings.data_dir / "certificates", settings.content_dir],
+                # a certificate drawn by another process of a cluster is drawn here again from its row
+                redraw=certificate_redraw(
+                    assistant.sessions, application.communes, settings.data_dir / "certificates"
+                ),
             )
             parts.media = media
         zalo = ZaloChannel(
             assistant, zalo_token, settings.zalo_api_base, public_media=media.url if media else None
         )
         running.channels.append(zalo)
-        if settings.mode("zalo") == "webhook":
+        if role == "worker":
+            pass
+        elif settings.mode("zalo") == "webhook":
             zalo_secret = _secret(settings.zalo_webhook_secret) or ""
             parts.zalo, parts.zalo_secret = zalo, zalo_secret
             running.webhooks.append(
@@ -223,7 +293,8 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
             )
         else:
             _background(running, zalo.run_polling(stop), "zalo-polling")
-    if running.channels:
+    await _start_intake(settings, running, parts, stop, role)
+    if running.channels and role != "web":
         worker = OutboxWorker(assistant.sessions, {c.name: c for c in running.channels}, assistant.clock)
         _background(running, worker.run_forever(stop), "outbox")
         # reminders and mentors' digests, queued into the outbox for the channels this process serves
@@ -236,8 +307,11 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
             stuck_days=settings.mentor_stuck_days,
         )
         _background(running, scheduler.run_forever(stop), "reminders")
+        # scheduled announcements when due, and mentors told of their learners' waiting questions
+        notices = Notices(assistant.sessions, application.communes, assistant.clock)
+        _background(running, notices.run_forever(stop), "notices")
     admin_secret = _secret(settings.admin_secret)
-    if admin_secret:
+    if admin_secret and role != "worker":
         parts.admin = AdminContext(
             sessions=application.dashboard_sessions,
             communes=application.communes,
@@ -246,12 +320,45 @@ async def _start_channels(settings: Settings, running: Running, stop: asyncio.Ev
             secret=admin_secret,
             cookie_secure=not (settings.public_url or "").startswith("http://"),
             stuck_days=settings.mentor_stuck_days,
+            scam_wave_threshold=settings.scam_wave_threshold,
             encoder=application.knowledge.encoder if application.knowledge else None,
             knowledge=application.knowledge,
         )
     if application.knowledge is not None:  # embed the communes' reviewed answers in the background
         _background(running, application.knowledge.warm(), "knowledge-warm")
+    if role == "worker":  # no webhooks, no dashboard: /healthz only
+        return WebParts(health=parts.health)
     return parts
+
+
+async def _start_intake(
+    settings: Settings, running: Running, parts: WebParts, stop: asyncio.Event, role: Role
+) -> None:
+    """Where updates are stored before they are acknowledged, and who handles them from there."""
+    assistant = running.app.assistant
+    channels = {c.name: c for c in running.channels}
+    if role == "all":
+        inbox = LocalInbox(assistant.sessions, channels, settings.event_key(), assistant.clock)
+        running.inbox, parts.intake = inbox, inbox.receive
+        for channel in running.channels:
+            channel.intake = inbox.intake(channel.name)  # polling: stored before the offset moves
+        return
+    from bot.cluster import create_queue, enqueue, register_handler, run_worker
+
+    pool = min(settings.worker_concurrency // 4 + 2, 10) if role == "worker" else 8
+    queue = create_queue(settings, pool_size=pool)
+    await queue.open_async()
+    running.queue = queue
+    if role == "web":
+        key = settings.event_key()
+
+        async def intake(channel: str, body: dict[str, Any]) -> None:
+            await enqueue(queue, key, channel, body)
+
+        parts.intake = intake
+        return
+    register_handler(queue, channels)
+    _background(running, run_worker(queue, assistant.sessions, settings, stop), "updates")
 
 
 async def _health(running: Running) -> dict[str, Any]:
@@ -289,4 +396,9 @@ async def _shutdown(running: Running) -> None:
         if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
             log.error("%s stopped with %s", task.get_name(), type(result).__name__)
     await asyncio.gather(*(channel.close(grace=20) for channel in running.channels))
+    if running.inbox is not None:
+        await running.inbox.close()
+    if running.queue is not None:
+        with contextlib.suppress(Exception):
+            await running.queue.close_async()
     await running.app.close()

@@ -191,17 +191,40 @@ class Assistant:
         digest = hmac.new(self.event_key, f"{event.channel}:{event.event_id}".encode(), hashlib.sha256)
         return digest.hexdigest()[:40]
 
+    CONFLICT_TRIES = 3
+
     async def _alone(self, event: Incoming) -> list[Reply]:
-        try:
-            async with self.sessions() as session, session.begin():
-                return await self._apply(session, event)
-        except IntegrityError:
-            # the same event committed concurrently by another worker: it already had its effect
-            log.info("duplicate event %s/%s ignored", event.channel, self.event_ref(event))
-            return []
-        except Exception:
-            log.exception("error handling %s event %s/%s", event.kind, event.channel, self.event_ref(event))
-            return [Reply(texts.INTERNAL_ERROR, (Button(texts.BTN_MENU, "menu"),))]
+        for attempt in range(1, self.CONFLICT_TRIES + 1):
+            try:
+                async with self.sessions() as session, session.begin():
+                    return await self._apply(session, event)
+            except IntegrityError as error:
+                if is_event_conflict(error):
+                    # the same event committed concurrently by another worker: it already had its effect
+                    log.info("duplicate event %s/%s ignored", event.channel, self.event_ref(event))
+                    return []
+                if attempt < self.CONFLICT_TRIES:
+                    # another process wrote the same row first (two creating the same learner, say):
+                    # everything was rolled back; the next try reads what it wrote
+                    log.info(
+                        "event %s/%s met a concurrent write (%s); trying again",
+                        event.channel,
+                        self.event_ref(event),
+                        constraint_of(error),
+                    )
+                    continue
+                log.error(
+                    "event %s/%s kept conflicting (%s)",
+                    event.channel,
+                    self.event_ref(event),
+                    constraint_of(error),
+                )
+            except Exception:
+                log.exception(
+                    "error handling %s event %s/%s", event.kind, event.channel, self.event_ref(event)
+                )
+            break
+        return [Reply(texts.INTERNAL_ERROR, (Button(texts.BTN_MENU, "menu"),))]
 
     async def _apply(self, session: AsyncSession, event: Incoming) -> list[Reply]:
         now = self.clock.now()
@@ -237,6 +260,24 @@ class Assistant:
         if removed:
             log.info("forgot %d processed event ids older than %s", removed, before.date())
         return removed
+
+
+def constraint_of(error: IntegrityError) -> str:
+    """The constraint (or table and columns) an IntegrityError names, for logs and the decision
+    below: asyncpg says `constraint_name`; SQLite's message says "UNIQUE constraint failed: t.a, t.b".
+    Never the values (the engines hide parameters)."""
+    cause = getattr(error.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
+    if isinstance(name, str) and name:
+        return name
+    message = str(error.orig)
+    _, _, detail = message.partition("constraint failed: ")
+    return detail.strip()[:120] or "unknown constraint"
+
+
+def is_event_conflict(error: IntegrityError) -> bool:
+    """Only the processed-event id's own conflict means "this event was handled already"."""
+    return constraint_of(error).startswith(("processed_events", "pk_processed_events"))
 
 
 def text_event(channel: str, user_id: str, event_id: str, text: str, display_name: str = "") -> Incoming:

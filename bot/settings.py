@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     # keys the ids of processed events (never stored raw); a random one is kept in the data directory
     privacy_key: SecretStr | None = Field(default=None, validation_alias=_env("HOCVUSO_PRIVACY_KEY"))
     event_retention_days: int = Field(default=30, ge=1, validation_alias=_env("HOCVUSO_EVENT_RETENTION_DAYS"))
+    # cluster mode (`hocvuso web` / `hocvuso worker` on PostgreSQL, bot/cluster.py): explicit, never guessed
+    cluster: bool = Field(default=False, validation_alias=_env("HOCVUSO_CLUSTER"))
+    # signs media links (Zalo fetches images by URL); shared by every process of a cluster
+    media_key: SecretStr | None = Field(default=None, validation_alias=_env("HOCVUSO_MEDIA_KEY"))
+    worker_concurrency: int = Field(
+        default=32, ge=1, le=500, validation_alias=_env("HOCVUSO_WORKER_CONCURRENCY")
+    )
+    # a worker silent this long is taken for dead: its updates in hand are handed to another worker
+    worker_stalled_seconds: float = Field(
+        default=30.0, ge=2.0, validation_alias=_env("HOCVUSO_WORKER_STALLED_SECONDS")
+    )
+    # a "wave" on the dashboard: the same kind of scam or domain checked this many times since yesterday
+    scam_wave_threshold: int = Field(default=3, ge=2, validation_alias=_env("HOCVUSO_SCAM_WAVE_THRESHOLD"))
 
     @field_validator("public_url")
     @classmethod
@@ -89,6 +102,7 @@ class Settings(BaseSettings):
         "telegram_webhook_secret",
         "admin_secret",
         "privacy_key",
+        "media_key",
     )
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
@@ -98,7 +112,9 @@ class Settings(BaseSettings):
             raise ValueError("is still a placeholder: put the real value in the environment or .env")
         return value
 
-    @field_validator("zalo_webhook_secret", "telegram_webhook_secret", "admin_secret", "privacy_key")
+    @field_validator(
+        "zalo_webhook_secret", "telegram_webhook_secret", "admin_secret", "privacy_key", "media_key"
+    )
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         # our own secrets (not tokens others issue): short ones can be guessed by trying

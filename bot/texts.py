@@ -295,6 +295,16 @@ MENTOR_ANSWER_EMPTY = "Câu trả lời đang trống. Bạn gõ câu trả lờ
 MENTOR_ANSWER_SENT = "✅ Đã gửi câu trả lời cho {name}."
 ANSWER_FROM_MENTOR = "💬 Trả lời câu hỏi của bác «{question}»:\n\n{answer}\n\n— {who}"
 ANSWER_FROM_COMMUNE = "cán bộ {commune}"
+# told to a mentor (through the outbox, once per question) when one of their learners' questions waits
+# (no name and no question in it: the message is stored in the outbox, and a learner who deletes their
+# data must not stay named there)
+MENTOR_QUESTION_WAITING = (
+    "🔔 Người học của bạn vừa gửi {count} câu hỏi mà trợ lý chưa trả lời được. "
+    "Bạn bấm nút dưới đây để xem và trả lời nhé."
+)
+BTN_MENTOR_SEE_QUESTIONS = "❓ Xem câu hỏi chờ trả lời"
+# the first line of every announcement of the commune: who speaks ("UBND xã Tân Học thông báo:")
+ANNOUNCEMENT_SENDER = "{authority} thông báo:"
 
 # --- personal data (/xoadulieu) ------------------------------------------------------------------------
 MY_DATA = (

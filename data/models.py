@@ -123,10 +123,27 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime]
 
 
+class InboxUpdate(Base):
+    """An update as the channel sent it, stored (and committed) before the webhook answers 200 or the
+    polling offset moves past it; handled from this row, then deleted (its payload holds what the
+    learner wrote). Rows still here at start-up were acknowledged but not handled: they are handled
+    then, in `id` order (`bot.inbox`). `learner_key` is a keyed hash of the sender, never the raw id."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    learner_key: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+
 class UnansweredQuestion(Base):
     """A learner's question the assistant could not answer, queued for a mentor or the commune."""
 
     __tablename__ = "unanswered_questions"
+    # the dashboard's history tabs: one status, latest answered first (`admin.workflow.questions_page`)
+    __table_args__ = (Index("ix_unanswered_questions_status_answered_at", "status", "answered_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
@@ -137,6 +154,8 @@ class UnansweredQuestion(Base):
     answer_text: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
     answered_by: Mapped[str | None] = mapped_column(String(100))
+    # the learner's mentor was told in the chat that it waits (once per question; `bot.notices`)
+    mentor_notified_at: Mapped[datetime | None]
 
 
 # --- mentors, admins, outbox and certificates (issue 6) ----------------------------------------------
@@ -152,6 +171,9 @@ class MentorInvite(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     used_by: Mapped[int | None] = mapped_column(ForeignKey("learners.id", ondelete="SET NULL"))
     used_at: Mapped[datetime | None]
+    # taken back from the dashboard before anyone used it: it can no longer be redeemed
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class MentorCode(Base):
@@ -173,6 +195,8 @@ class AdminUser(Base):
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     commune_id: Mapped[str | None] = mapped_column(String(60))
+    # a village head ("trưởng thôn"): read-only, sees only this village of the commune (admin.learners)
+    village_id: Mapped[str | None] = mapped_column(String(60))
     is_super: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
@@ -180,6 +204,8 @@ class AdminUser(Base):
     disabled_at: Mapped[datetime | None]
     # `hocvuso admin unlock` (or a password reset): failed logins before this moment no longer lock
     unlocked_at: Mapped[datetime | None]
+    # when this account last opened the question inbox: questions asked after it are marked "new"
+    questions_seen_at: Mapped[datetime | None]
 
 
 class AdminSession(Base):
@@ -228,6 +254,15 @@ class Broadcast(Base):
     # an announcement's confirmation (issued with its preview): a second submit of the same
     # confirmation finds this row instead of sending again
     confirm_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # a scheduled announcement: queued into the outbox once `send_at` has passed (`bot.notices`), with
+    # the message kept in `reply` until then; `released_at` says it was queued, `cancelled_at` that
+    # staff called it off before
+    send_at: Mapped[datetime | None] = mapped_column(index=True)
+    released_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    reply: Mapped[dict[str, Any] | None]
+    # a resend to the recipients another announcement could not reach
+    resend_of: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
 
 
 class OutboxMessage(Base):
@@ -237,6 +272,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("broadcast_id", "learner_id"),
         Index("ix_outbox_status_channel", "status", "channel", "id"),
+        Index("ix_outbox_claim", "status", "channel", "priority", "id"),
+        Index("ix_outbox_lease", "status", "lease_until"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -252,6 +289,24 @@ class OutboxMessage(Base):
     updated_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
+    # 0 a reply to a learner, 1 a push or announcement, 2 a reminder or digest: lower goes first
+    priority: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # the process that claimed the row and until when its claim holds: a row still "sending" after
+    # its lease was interrupted mid-send and becomes "uncertain" (never resent)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+
+
+class OutboxSender(Base):
+    """One bot (a channel and a hash of its token): the process that sends its bulk rows until
+    `lease_until`, so its rate holds across processes, and until when a 429 pauses every process."""
+
+    __tablename__ = "outbox_senders"
+
+    sender: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]
 
 
 class Certificate(Base):
@@ -268,6 +323,21 @@ class Certificate(Base):
     commune_id: Mapped[str | None] = mapped_column(String(60))
     issued_at: Mapped[datetime]
     path: Mapped[str] = mapped_column(String(400))
+
+
+class AnswerTemplate(Base):
+    """A reusable answer of a commune's staff: picked in the question inbox to fill the answer box."""
+
+    __tablename__ = "answer_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[str] = mapped_column(String(60), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 # --- the communes' knowledge base (issue 12) ----------------------------------------------------------
@@ -374,3 +444,26 @@ class MentorDigest(Base):
     week: Mapped[str] = mapped_column(String(10), primary_key=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class ScamReport(Base):
+    """One message a learner had checked, for the commune's counts (issue 16): the day, the village, the
+    kind of scam ("none" when no clear sign), the verdict and the registrable domains of its links.
+    Never the text, the sender or the learner; `reporter` is a keyed hash for counting the same learner's
+    same report once a day, cleared when the day is over (see `data.scams`)."""
+
+    __tablename__ = "scam_reports"
+    __table_args__ = (
+        Index("ix_scam_reports_commune_day", "commune_id", "day"),
+        Index("ix_scam_reports_day", "day"),
+        Index("ix_scam_reports_reporter", "reporter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # ISO date in Vietnam time: sorts and compares as text
+    commune_id: Mapped[str | None] = mapped_column(String(60))
+    village_id: Mapped[str | None] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(20))
+    domains: Mapped[list[str]] = mapped_column(JSON)
+    reporter: Mapped[str | None] = mapped_column(String(32))

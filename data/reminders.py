@@ -31,7 +31,6 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    insert,
     null,
     or_,
     select,
@@ -54,7 +53,7 @@ from data.models import (
     ReminderSetting,
     ReviewItem,
 )
-from data.outbox import ERASED_NAME
+from data.outbox import ERASED_NAME, Recipient, add_rows
 from data.stats import utc
 
 RHYTHM_DAYS: dict[str, int] = {"3d": 3, "weekly": 7}
@@ -511,23 +510,14 @@ async def write_reminders(session: AsyncSession, queued: Sequence[Queued], now: 
     if not written:
         await session.delete(broadcast)
         return []
-    broadcast.recipients = len(written)
-    await session.execute(
-        insert(OutboxMessage),
-        [
-            {
-                "broadcast_id": broadcast.id,
-                "learner_id": q.candidate.learner_id,
-                "channel": q.candidate.channel,
-                "chat_id": q.candidate.chat_id,
-                "reply": q.reply,
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
+    await add_rows(
+        session,
+        broadcast,
+        (
+            Recipient(q.candidate.learner_id, q.candidate.channel, q.candidate.chat_id, q.reply)
             for q in written
-        ],
+        ),
+        now,
     )
     asked = [q for q in written if q.kind == "review" and q.lesson_id and q.question_id]
     if asked:
@@ -738,20 +728,8 @@ async def write_digest(
         created_at=now,
         recipients=1,
     )
-    session.add(broadcast)
-    await session.flush()
-    session.add(
-        OutboxMessage(
-            broadcast_id=broadcast.id,
-            learner_id=mentor.mentor_id,
-            channel=mentor.channel,
-            chat_id=mentor.chat_id,
-            reply=reply,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            updated_at=now,
-        )
+    await add_rows(
+        session, broadcast, [Recipient(mentor.mentor_id, mentor.channel, mentor.chat_id, reply)], now
     )
     await session.execute(
         update(MentorDigest)

@@ -345,7 +345,11 @@ class SqlStore:
     async def redeem_invite(self, code: str, learner: Learner) -> MentorInvite | None:
         """Make `learner` a mentor with an unused invite of their commune; None when the code is not one."""
         invite = await self.session.scalar(
-            select(MentorInvite).where(MentorInvite.code == code.upper(), MentorInvite.used_by.is_(None))
+            select(MentorInvite).where(
+                MentorInvite.code == code.upper(),
+                MentorInvite.used_by.is_(None),
+                MentorInvite.revoked_at.is_(None),  # taken back on the dashboard
+            )
         )
         if invite is None or invite.commune_id != learner.commune_id:
             return None

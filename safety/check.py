@@ -14,6 +14,7 @@ only the kind of scam and the registrable domains, for counting.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from lessons.models import Curriculum
 from retrieval.encoders import Encoder
 from safety.domains import OfficialDomains, Organisation, default_official_domains, is_free_hosting
 from safety.links import ODD_TLDS, SHORTENERS, Link, edit_distance
-from safety.patterns import Index, Option, Pattern, Span, patterns
+from safety.patterns import Index, Match, Option, Pattern, Span, patterns
 from safety.scripts import LessonScripts
 from safety.text import Prepared, prepare
 
@@ -254,6 +255,9 @@ _LINK_WEIGHTS = {
 }
 _LINK_KINDS = {"apk_link": ScamKind.FAKE_APP}
 _DECISIVE_LINKS = ("lookalike_link", "gov_fake", "apk_link", "ip_link", "punycode_link")
+# a Vietnamese mobile number (typed whole, digits or "x" masks), and the words that ask to call or text it
+_MOBILE = re.compile(r"^0[35789][0-9x]{8}$")
+_CALL_CUES = frozenset({"goi", "lh", "lien", "zalo", "hotline", "sdt", "alo", "nhan", "so"})
 
 
 def _short(text: str, limit: int = 48) -> str:
@@ -362,7 +366,10 @@ class ScamChecker:
         for options, reach in ((self.config.near_negations, NEAR), (self.config.far_negations, FAR)):
             for option in options:
                 size = len(option.words)
-                if any(start - reach <= s and s + size <= start for s in index.option_starts(option)):
+                if any(
+                    start - reach <= s and s + size <= start and not _question_tag(index, s)
+                    for s in index.option_starts(option)
+                ):
                     return True
         return False
 
@@ -373,8 +380,11 @@ class ScamChecker:
         found: list[Span] = []
         for pattern in rule.patterns:
             for match in pattern.find_all(index):
-                # "không cung cấp mã OTP", "mã OTP … không được đọc cho ai": advice, not a request
-                if rule.negatable and any(self._negated(index, s) for s in match.starts):
+                # "không cung cấp mã OTP", "mã OTP … không được đọc cho ai": advice, not a request;
+                # so is a "không" between the groups ("cảnh báo: không cung cấp mã OTP")
+                if rule.negatable and (
+                    any(self._negated(index, s) for s in match.starts) or self._negation_inside(index, match)
+                ):
                     continue
                 if rule.cancel_before and self._preceded(index, match.start, rule.cancel_before):
                     continue
@@ -383,6 +393,19 @@ class ScamChecker:
             if found and not rule.stack:
                 break
         return found
+
+    def _negation_inside(self, index: Index, match: Match) -> bool:
+        """A "không" after the first group and before the last group starts. Only "không": typed without
+        diacritics, "dung" between two groups is as often "ứng dụng" or "sử dụng" as "đừng"."""
+        if len(match.starts) < 2:
+            return False
+        first, last = match.starts[0], match.starts[-1]
+        return any(
+            first < s and s + len(option.words) <= last and not _question_tag(index, s)
+            for option in self.config.near_negations
+            if option.words[0] == "khong"
+            for s in index.option_starts(option)
+        )
 
     @staticmethod
     def _preceded(index: Index, start: int, options: Sequence[Option]) -> bool:
@@ -435,6 +458,7 @@ class ScamChecker:
                 del signals[name]
 
         self._obfuscation(prepared, add)
+        self._phone_number(prepared, add)
         lesson_hint = self._scripts(prepared, words, text, add)
 
         # naming an organisation is weak evidence however many are named ("BHXH chi lương hưu qua ngân hàng")
@@ -487,6 +511,24 @@ class ScamChecker:
             "obfuscation",
         )
 
+    @staticmethod
+    def _phone_number(prepared: Prepared, add: _Add) -> None:
+        """A mobile number to call or text in the message ("gọi ngay 0867…"): the number to call is the
+        one printed on the card or bill. Weak alone; with a claimed bank or office it adds up (combos)."""
+        words = prepared.words
+        for i, word in enumerate(words):
+            if _MOBILE.match(word.text) and any(w.text in _CALL_CUES for w in words[max(0, i - 4) : i]):
+                add(
+                    Signal(
+                        "call_number",
+                        _short(prepared.text[words[max(0, i - 2)].start : word.end], 40),
+                        "Bảo gọi, nhắn vào số trong tin. Bác chỉ gọi số in trên thẻ, hóa đơn.",
+                        1,
+                    ),
+                    "call_number",
+                )
+                return
+
     def _scripts(self, prepared: Prepared, words: list[str], text: str, add: _Add) -> str | None:
         """Quoted scam lines and the closest scam card; returns the lesson they point to, if any."""
         hint: str | None = None
@@ -529,10 +571,15 @@ class ScamChecker:
         bad_links: int,
         score: int,
     ) -> int:
-        """The score after counter-signals: a real code or balance notice, a warning, official links only."""
-        if any(kind in signals for kind in _DECISIVE_LINKS):
-            return score  # a look-alike address or an .apk outweighs any reassuring wording
+        """The score after counter-signals: a real code or balance notice, a warning, advice, official links
+        only, money handed over in person.
+
+        Some counter-signals subtract; those that show the message is a notice or a warning rather than a
+        request (the code itself is in it; it describes scammers; it tells the reader what not to do)
+        *cap* the score just below "Rất có thể": such a message is at most "đáng ngờ", and a scam dressed
+        as one still gets a warning."""
         counters = self.config.counters
+        below = self.config.very_likely - 1
 
         def found(name: str) -> bool:
             return any(p.find(index) is not None for p in counters.get(name, (0, ()))[1])
@@ -540,17 +587,36 @@ class ScamChecker:
         def weight(name: str) -> int:
             return counters.get(name, (0, ()))[0]
 
+        warning = found("warning_context")
+        if any(kind in signals for kind in _DECISIVE_LINKS):
+            # a look-alike address or an .apk outweighs any reassuring wording, unless the message warns
+            # about such pages and says not to open them (the commune's warning quoting a fake address)
+            return min(score, below) if warning and found("no_click") else score
         has_code = any(word.text.isdigit() and 4 <= len(word.text) <= 8 for word in prepared.words)
+        code_notice = has_code and found("code_notice")  # "Mã OTP của quý khách là 482913"
         if has_code and found("otp_notice"):
             score -= weight("otp_notice")
         if found("balance_notice"):
             score -= weight("balance_notice")
         if official_domains and not bad_links and len(official_domains) == len(prepared.links):
             score -= weight("official_links")
-        if "asks_code" not in signals and not bad_links and found("warning_context"):
+        if "asks_code" not in signals and not bad_links and warning:
             # the commune's own warning describes scams; without a bad link it is at most "đáng ngờ"
-            score = min(score - weight("warning_context"), self.config.very_likely - 1)
+            score = min(score - weight("warning_context"), below)
+        if "asks_code" not in signals and not bad_links and found("in_person"):
+            score -= weight("in_person")  # paid at the counter, to the village head, on delivery
+        advice = self._advice_count(index) >= 2
+        if warning or advice or (code_notice and not bad_links):
+            score = min(score, below)
         return score
+
+    def _advice_count(self, index: Index) -> int:
+        """How many distinct pieces of advice the message gives ("không bấm link", "không chuyển tiền",
+        "ngân hàng không bao giờ gọi điện…"): two or more, and it is advice, not a request."""
+        starts: set[int] = set()
+        for pattern in self.config.counters.get("advice", (0, ()))[1]:
+            starts.update(match.start for match in pattern.find_all(index))
+        return len(starts)
 
     def _kind(self, votes: Counter[str]) -> ScamKind:
         order = {kind: i for i, kind in enumerate(self.config.kind_order)}
@@ -577,6 +643,11 @@ class ScamChecker:
         if "recovery" in signals:
             lesson = "an-toan-so-bao-lua-dao"
         return lesson if lesson in self.titles else None
+
+
+def _question_tag(index: Index, start: int) -> bool:
+    """A "không" that ends a question ("có 6 con số phải không, bác đọc giúp cháu"), not a negation."""
+    return start > 0 and index.words[start] == "khong" and index.words[start - 1] in ("phai", "duoc")
 
 
 def _names_government(signals: Mapping[str, Signal]) -> bool:

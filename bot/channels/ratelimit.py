@@ -1,13 +1,17 @@
 """Outgoing rate limits of a channel: an overall rate and a per-chat rate, each a token bucket.
 
 Telegram documents about 30 messages a second overall and about one a second in one chat (short bursts
-are tolerated); Zalo publishes no figure, so we stay well below Telegram's. Going over the limit makes the
-platform answer 429, and the adapters then wait the `retry_after` it names; the limiter keeps that rare.
+are tolerated); Zalo publishes no figure. A channel's replies to learners are paced per chat only: the
+overall budget belongs to the outbox (`bot.outbox`), which sends pushes at the bulk rate from one process
+per bot, so replies never queue behind a push and one process is not held to ~28 replies a second.
+Going over the platform's limit makes it answer 429: the adapters then wait the `retry_after` it names,
+and the listeners (the outbox worker) pass the pause on to every process of the fleet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,9 +27,16 @@ class Limits:
     chat_burst: int
 
 
-TELEGRAM_LIMITS = Limits(overall_rate=28.0, overall_burst=28, chat_rate=1.0, chat_burst=3)
-ZALO_LIMITS = Limits(overall_rate=10.0, overall_burst=10, chat_rate=1.0, chat_burst=3)
+# replies: per chat only (the bulk rate is the outbox's, see the module's docstring)
+TELEGRAM_LIMITS = Limits(overall_rate=0.0, overall_burst=1, chat_rate=1.0, chat_burst=3)
+ZALO_LIMITS = Limits(overall_rate=0.0, overall_burst=1, chat_rate=1.0, chat_burst=3)
 UNLIMITED = Limits(overall_rate=0.0, overall_burst=1, chat_rate=0.0, chat_burst=1)
+
+
+def bot_key(channel: str, token: str) -> str:
+    """How the outbox names a bot in the database: its channel and a short hash of its token (never the
+    token), so processes with the same token share one bulk sender and one pause, and two bots do not."""
+    return f"{channel}:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
 
 
 class TokenBucket:
@@ -69,6 +80,8 @@ class RateLimiter:
         self.overall = TokenBucket(limits.overall_rate, limits.overall_burst, monotonic)
         self.chats: dict[str, TokenBucket] = {}
         self.paused_until = 0.0
+        # told of each pause the platform asked for (the outbox shares it with the other processes)
+        self.listeners: list[Callable[[float], None]] = []
 
     async def acquire(self, chat_id: str) -> None:
         chat_wait = 0.0
@@ -85,6 +98,10 @@ class RateLimiter:
         if wait > 0:
             await self.sleep(wait)
 
-    def pause(self, seconds: float) -> None:
-        """The platform said "too many requests, retry after N s": hold every send that long."""
+    def pause(self, seconds: float, *, tell: bool = True) -> None:
+        """The platform said "too many requests, retry after N s": hold every send that long; `tell`
+        the listeners unless the pause came from them (another process was told)."""
         self.paused_until = max(self.paused_until, self.monotonic() + seconds)
+        if tell:
+            for listener in self.listeners:
+                listener(seconds)

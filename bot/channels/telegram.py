@@ -8,7 +8,8 @@ The adapter only translates and delivers:
   typed and never read as markup), split at Telegram's 4096-character limit, with the buttons as an inline
   keyboard under the last piece; a card reached by Tiếp/Lại replaces the pressed message in place;
 - every callback query is answered, so the learner's button stops spinning;
-- sends pass a rate limiter (about 30/s overall, about 1/s per chat) and a 429 is waited out.
+- sends pass a rate limiter (about 1/s per chat; the bulk rate is the outbox's) and a 429 is waited out
+  by every process (`bot.channels.ratelimit`).
 
 Unusual updates (`read_update`): polling fetches getUpdates as raw JSON and reads each update on its
 own, so one update aiogram's models cannot read (an old forward with `forward_origin` `hidden_user` and
@@ -69,7 +70,7 @@ from aiogram.types import (
 from pydantic import ValidationError
 
 from bot.channels.base import ChatUnreachable, Unreadable, field_name, readable
-from bot.channels.ratelimit import TELEGRAM_LIMITS, Limits, RateLimiter
+from bot.channels.ratelimit import TELEGRAM_LIMITS, Limits, RateLimiter, bot_key
 from bot.channels.reachability import Reachability
 from bot.channels.serial import SerialExecutor
 from bot.channels.splitting import split_text, utf16_length
@@ -276,6 +277,7 @@ class TelegramChannel:
         self.bot = Bot(token, session=session)
         self._response_types = response_types()
         self.limiter = RateLimiter(limits)
+        self.bot_key = bot_key(CHANNEL, token)  # the outbox's name for this bot, shared by the fleet
         self.executor = SerialExecutor()
         self.dispatcher = self._create_dispatcher()
         self._tasks: set[asyncio.Future[None]] = set()
@@ -283,6 +285,8 @@ class TelegramChannel:
         self.problem: str | None = None  # the last failure to reach Telegram, for /healthz
         self.unreadable = Unreadable()  # updates read only in part or not at all, for /healthz
         self._offset: int | None = None  # the next update to fetch; kept when polling restarts
+        # polling hands each update here first when set (`bot.inbox`: stored before the offset moves)
+        self.intake: Callable[[Any], Awaitable[None]] | None = None
         quiet_aiogram_logs()
 
     @property
@@ -623,10 +627,13 @@ class TelegramChannel:
                 continue
             backoff, self.problem = 1.0, None
             for raw in batch:
+                if self.intake is not None:  # stored before the offset moves past it
+                    await self.intake(raw)
                 update_id = raw.get("update_id") if isinstance(raw, dict) else None
                 if isinstance(update_id, int) and not isinstance(update_id, bool):
                     self._offset = max(self._offset or 0, update_id + 1)
-                await self.take(raw)
+                if self.intake is None:
+                    await self.take(raw)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.prepare()

@@ -29,14 +29,14 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
 from bot.channels.base import ChatUnreachable, Unreadable, field_name, readable, shape
 from bot.channels.numbered import numbered_texts
-from bot.channels.ratelimit import ZALO_LIMITS, Limits, RateLimiter
+from bot.channels.ratelimit import ZALO_LIMITS, Limits, RateLimiter, bot_key
 from bot.channels.reachability import Reachability
 from bot.channels.serial import SerialExecutor
 from bot.channels.splitting import split_text
@@ -213,12 +213,15 @@ class ZaloChannel:
         self._base = f"{api_base.rstrip('/')}/bot{token}"
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(15.0))
         self.limiter = RateLimiter(limits)
+        self.bot_key = bot_key(CHANNEL, token)  # the outbox's name for this bot, shared by the fleet
         self.executor = SerialExecutor()
         self.retry_delay = retry_delay
         self.public_media = public_media
         self._reachability = reachability
         self.problem: str | None = None  # the last failure to reach Zalo, for /healthz
         self.unreadable = Unreadable()  # bodies that could not be read, for /healthz
+        # polling hands each update here instead of `accept` when set (`bot.inbox`: stored first)
+        self.intake: Callable[[Any], Awaitable[None]] | None = None
 
     @property
     def reachability(self) -> Reachability:
@@ -334,7 +337,10 @@ class ZaloChannel:
                 continue
             backoff, self.problem = 1.0, None
             for item in update if isinstance(update, list) else [update]:
-                self.accept(item)
+                if self.intake is not None:
+                    await self.intake(item)
+                else:
+                    self.accept(item)
 
     @staticmethod
     async def _pause(stop: asyncio.Event, seconds: float) -> None:

@@ -6,18 +6,26 @@ a message, a text sent after "🛡️ Kiểm tra tin nhắn lạ" in the menu, o
 
 Nothing of the checked text is stored: it waits in this process's memory only, for a few minutes, in
 case the learner taps "Gửi Đại sứ số xem giúp" — then, and only then, it goes to the question queue.
+What is counted for the commune (`data.scams`): the day, the learner's village, the kind of scam, the
+verdict and the links' domains — for consented learners only, and the same learner's same report once a
+day (a hash keyed by a random key that lives in memory for that day only).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import re
+import secrets
 import time
 from collections import OrderedDict
 
 from bot import texts
 from bot.messages import Button
 from bot.screens.base import Conversation, Screens
+from data import scams
+from data.repository import SqlStore
 from lessons.models import Curriculum
 from retrieval.normalize import fold
 from safety.check import ScamCheck, check
@@ -53,6 +61,7 @@ class ScamScreen:
         self.curriculum = curriculum
         self.screens = screens
         self._held: OrderedDict[int, tuple[float, str]] = OrderedDict()
+        self._day_key: tuple[str, bytes] = ("", b"")  # today's key for counting a report once a day
 
     def prompt(self, c: Conversation) -> None:
         c.state["step"] = "scam_wait"
@@ -61,6 +70,7 @@ class ScamScreen:
     async def check(self, c: Conversation, text: str) -> None:
         result: ScamCheck = await asyncio.to_thread(check, text[:4000])
         self._hold(c.learner.id, text)
+        await self._count(c, result)
         buttons = []
         lesson = self.curriculum.lesson(result.lesson_id or "")
         if lesson is not None:
@@ -79,6 +89,29 @@ class ScamScreen:
             return
         await c.store.queue_question(c.learner.id, texts.SCAM_QUEUED_PREFIX + held[1][:300], [])
         c.say(texts.QUESTION_SENT, self.screens.menu.buttons(c))
+
+    async def _count(self, c: Conversation, result: ScamCheck) -> None:
+        """Count the check for the commune: kind, verdict, domains, village; nothing for a learner who has
+        not consented, nothing of the text, the sender or the learner."""
+        store = c.store
+        if not isinstance(store, SqlStore) or store.nothing_to_keep or c.learner.consent_at is None:
+            return
+        day = scams.vietnam_day(store.now)
+        kind, domains = result.stats()
+        if self._day_key[0] != day.isoformat():  # a new day, a new key: yesterday's hashes match nothing
+            self._day_key = (day.isoformat(), secrets.token_bytes(32))
+        what = f"{c.learner.id}|{kind}|{' '.join(sorted(domains))}".encode()
+        reporter = hmac.new(self._day_key[1], what, hashlib.sha256).hexdigest()[:32]
+        await scams.record(
+            store.session,
+            day=day,
+            commune_id=c.learner.commune_id,
+            village_id=c.learner.village_id,
+            kind=kind,
+            level=str(result.level),
+            domains=domains,
+            reporter=reporter,
+        )
 
     def _hold(self, learner_id: int, text: str) -> None:
         self._held[learner_id] = (time.monotonic(), text)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from admin.reports import Report, TopicRow, parse_period, to_csv, to_xlsx
+from admin.reports import HEADER_ROW, Report, TopicRow, parse_period, to_csv, to_xlsx
 from data.commune import load_commune_config
 from data.stats import MentorRow, Period, VillageRow
 
@@ -57,13 +57,16 @@ def report(tmp_path: Path) -> Report:
 
 
 def test_csv_cells_that_look_like_formulas_start_with_an_apostrophe(report: Report) -> None:
-    rows = list(csv.reader(io.StringIO(to_csv(report).lstrip("\ufeff"))))
-    cells = [cell for row in rows for cell in row]
-    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    names = [row[0] for row in rows if len(row) == 7 and row[0] != "Đại sứ số"]
-    assert names == ["'" + name for name in TYPED]
-    assert "'-Thôn A" in cells and "'=Chủ đề" in cells and "'=1+1" in "".join(cells)
-    assert ["'-Thôn A", "10", "3", "1", "1"] in [row[:5] for row in rows]  # numbers stay numbers
+    for vietnamese_excel in (True, False):
+        text = to_csv(report, vietnamese_excel).lstrip("\ufeff")
+        rows = list(csv.reader(io.StringIO(text), delimiter=";" if vietnamese_excel else ","))
+        cells = [cell for row in rows for cell in row]
+        assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        # the mentors' table: STT, name, ... (8 columns); its total row has no STT
+        names = [row[1] for row in rows if len(row) == 8 and row[0].isdigit()]
+        assert names == ["'" + name for name in TYPED]
+        assert "'-Thôn A" in cells and "'=Chủ đề" in cells and "'=1+1" in "".join(cells)
+        assert ["1", "'-Thôn A", "10", "3", "1", "1"] in [row[:6] for row in rows]  # numbers stay numbers
 
 
 def test_xlsx_cells_are_strings_never_formulas(report: Report) -> None:
@@ -71,13 +74,15 @@ def test_xlsx_cells_are_strings_never_formulas(report: Report) -> None:
     cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     mentors = book["Theo Đại sứ số"]
-    names = [mentors.cell(row=r, column=1) for r in range(7, 7 + len(TYPED))]
+    names = [mentors.cell(row=r, column=2) for r in range(HEADER_ROW + 1, HEADER_ROW + 1 + len(TYPED))]
     # exactly what was typed, shown as text (XML reads a carriage return back as a line feed)
     assert [cell.value for cell in names] == [name.replace("\r", "\n") for name in TYPED]
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in names)
-    village = book["Theo thôn"]["A7"]
+    village = book["Theo thôn"].cell(row=HEADER_ROW + 1, column=2)
     assert (village.value, village.data_type, village.quotePrefix) == ("-Thôn A", "s", True)
-    assert book["Theo thôn"]["B7"].value == 10
+    assert book["Theo thôn"].cell(row=HEADER_ROW + 1, column=3).value == 10
+    # the commune's name in the form's header and signature lines stays text too
+    assert book["Theo thôn"]["A1"].value == "UBND XÃ =1+1" and book["Theo thôn"]["A1"].data_type == "s"
 
 
 @pytest.mark.parametrize("text", ["0001", "1999", "2101-Q1", "9999-Q4", "0000", "2026-Q5", "x" * 5000])

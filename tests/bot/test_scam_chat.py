@@ -39,7 +39,10 @@ async def test_a_forwarded_message_is_checked_and_its_text_is_not_kept(
     await forward(chat, SCAM)
     assert "Rất có thể là lừa đảo" in chat.text and "an toàn" not in chat.text.lower()
     assert answerer.questions == []  # not searched as a question
-    assert holding(await everything_stored(app), "bhxh-hotro", "3.500.000") == []
+    stored = await everything_stored(app)
+    assert holding(stored, "3.500.000", "Ho so huong") == []
+    # the link's domain is counted for the commune (issue 16), and kept nowhere else
+    assert {table for table, _ in holding(stored, "bhxh-hotro")} == {"scam_reports"}
     await chat.press(texts.BTN_SCAM_TO_MENTOR)  # the learner's choice: only now is the text stored
     async with app.assistant.sessions() as session:
         (queued,) = (await session.scalars(select(UnansweredQuestion.text))).all()

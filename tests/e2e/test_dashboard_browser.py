@@ -7,8 +7,10 @@ Chromium and its driver come from Debian (`.ci/system-deps` installs them); CI m
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import os
+import re
 import shutil
 import socket
 import threading
@@ -22,6 +24,7 @@ import uvicorn
 from openpyxl import load_workbook
 
 from admin import store as admin_store
+from admin.reports import HEADER_ROW
 from admin.web import AdminContext, create_admin_app
 from bot.app import App
 from data.db import create_engine, session_factory
@@ -120,8 +123,59 @@ async def learners_chat(app: App) -> None:
         await admin_store.create_admin(session, "canbo", PASSWORD, "tan-hoc", app.assistant.clock.now())
 
 
-def browse(driver: Any, server: str) -> tuple[dict[str, str], list[str], bytes]:
-    """Log in, read the overview's figures and the Thôn Đông row, download the Q4 XLSX."""
+LAPTOP, PHONE = (1366, 768), (390, 844)
+# what the overview must show at each size (issue 18): numbers like "10,4 %", the commune's total, a menu
+# no taller than a sixth of a phone's screen, chart text of 12 px or more, and on a phone cards, not a
+# table cut off at the side
+MEASURE = """
+const header = document.querySelector('header.top').getBoundingClientRect();
+const texts = [...document.querySelectorAll('svg.chart text')];
+const share = document.querySelector('#villages tbody tr td:last-child');
+return {
+  viewport: [innerWidth, innerHeight],
+  menu: header.height,
+  chart_text: Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize))),
+  chart_texts: texts.length,
+  page_scrolls_sideways: document.documentElement.scrollWidth > innerWidth,
+  share_cell_right: share.getBoundingClientRect().right,
+  share_label: getComputedStyle(share, '::before').content,
+  thead_height: document.querySelector('#villages thead').getBoundingClientRect().height,
+};
+"""
+
+
+def show_at(driver: Any, size: tuple[int, int]) -> None:
+    """Emulate a screen of `size` CSS pixels (a phone when narrow) and reload the page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    width, height = size
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    driver.refresh()
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "commune-share"))
+
+
+def download(driver: Any, report_format: str, name: str) -> bytes:
+    """Download the report of the period the form offers first (the current quarter) in a format."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element(By.ID, "format")).select_by_value(report_format)
+    driver.find_element(By.ID, "download").click()
+    target = driver.downloads / name
+    deadline = time.monotonic() + 30
+    while not target.exists():
+        assert time.monotonic() < deadline, f"no download; found {list(driver.downloads.iterdir())}"
+        time.sleep(0.1)
+    time.sleep(0.2)  # the file appears under its name once complete; let it settle
+    return target.read_bytes()
+
+
+def browse(driver: Any, server: str) -> dict[str, Any]:
+    """Log in, read the overview at a laptop's and a phone's size, download the report at both."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -130,41 +184,74 @@ def browse(driver: Any, server: str) -> tuple[dict[str, str], list[str], bytes]:
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.ID, "login").click()
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "registered"))
-    figures = {
-        i: driver.find_element(By.ID, i).text
-        for i in ("registered", "active7", "completions", "finished-core")
-    }
-    dong = driver.find_element(By.CSS_SELECTOR, 'tr[data-village="thon-dong"]')
-    row = [td.text for td in dong.find_elements(By.TAG_NAME, "td")]
-    chart = driver.find_element(By.CSS_SELECTOR, "img.chart")
-    assert driver.execute_script("return arguments[0].naturalWidth", chart) > 0, "the chart did not load"
-
-    Select(driver.find_element(By.ID, "period")).select_by_value("2026-Q4")
-    Select(driver.find_element(By.ID, "format")).select_by_value("xlsx")
-    driver.find_element(By.ID, "download").click()
-    target = driver.downloads / "bao-cao-tan-hoc-2026-Q4.xlsx"
-    deadline = time.monotonic() + 30
-    while not target.exists():
-        assert time.monotonic() < deadline, f"no download; found {list(driver.downloads.iterdir())}"
-        time.sleep(0.1)
-    return figures, row, target.read_bytes()
+    seen: dict[str, Any] = {}
+    for size, report_format, name in (
+        (LAPTOP, "xlsx", "bao-cao-tan-hoc-2026-Q4.xlsx"),
+        (PHONE, "csv", "bao-cao-tan-hoc-2026-Q4.csv"),
+    ):
+        show_at(driver, size)
+        dong = driver.find_element(By.CSS_SELECTOR, 'tr[data-village="thon-dong"]')
+        total = driver.find_element(By.CSS_SELECTOR, 'tr[data-village="toan-xa"]')
+        seen[report_format] = {
+            "figures": {
+                i: driver.find_element(By.ID, i).text
+                for i in ("registered", "active7", "completions", "finished-core", "commune-share")
+            },
+            "dong": [td.text for td in dong.find_elements(By.TAG_NAME, "td")],
+            "total": [td.text for td in total.find_elements(By.TAG_NAME, "td")],
+            "period": Select(driver.find_element(By.ID, "period")).first_selected_option.text,
+            **driver.execute_script(MEASURE),
+            "file": download(driver, report_format, name),
+        }
+    return seen
 
 
 async def test_an_admin_logs_in_sees_the_numbers_and_downloads_a_correct_xlsx(
     app: App, browser: Any, server: str
 ) -> None:
     await learners_chat(app)
-    figures, dong, xlsx = await asyncio.to_thread(browse, browser, server)
-    assert figures == {"registered": "3", "active7": "3", "completions": "5", "finished-core": "2"}
-    assert dong[:4] == ["Thôn Đông", "820", "2", "1"]
+    seen = await asyncio.to_thread(browse, browser, server)
+    for report_format, size in (("xlsx", LAPTOP), ("csv", PHONE)):
+        page = seen[report_format]
+        assert page["viewport"] == list(size)
+        assert page["figures"] == {
+            "registered": "3",
+            "active7": "3",
+            "completions": "5",
+            "finished-core": "2",
+            "commune-share": "0,1 %",  # 2 of the sample commune's 3,955 adults
+        }
+        assert [re.sub(r"\s+", " ", cell) for cell in page["dong"]] == [
+            "Thôn Đông", "820", "2", "1", "0,1 %", "0,1 %"
+        ]  # fmt: skip
+        assert page["total"][:4] == ["Toàn xã", "3.955", "3", "2"]
+        assert page["period"] == "Quý IV năm 2026"  # the current quarter by default
+        assert page["chart_texts"] >= 10 and page["chart_text"] >= 12, page
+        assert not page["page_scrolls_sideways"], page
+        # the "% chỉ tiêu" column is on the screen, not cut off at the side
+        assert page["share_cell_right"] <= size[0], page
+    laptop, phone = seen["xlsx"], seen["csv"]
+    assert laptop["menu"] <= LAPTOP[1] / 6 and laptop["thead_height"] > 0
+    assert laptop["share_label"] in {"none", "normal"}  # a table: no labels inside the cells
+    # on a phone: a menu no taller than a sixth of the screen; each village a card whose cells are labelled
+    assert phone["menu"] <= PHONE[1] / 6, phone["menu"]
+    assert phone["thead_height"] <= 1 and phone["share_label"] == '"% chỉ tiêu"'
 
-    book = load_workbook(io.BytesIO(xlsx))
+    book = load_workbook(io.BytesIO(laptop["file"]))
     sheet = book["Theo thôn"]
-    assert "Xã Tân Học" in str(sheet["A2"].value) and "Quý IV/2026" in str(sheet["A3"].value)
-    rows = {row[0]: row for row in sheet.iter_rows(min_row=7, values_only=True)}
+    assert sheet["A1"].value == "UBND XÃ TÂN HỌC" and sheet["A5"].value == "Quý IV năm 2026"
+    rows = {row[1]: row[1:] for row in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)}
     assert rows["Thôn Đông"][:5] == ("Thôn Đông", 820, 2, 1, 1)
     assert rows["Thôn Tây"][:5] == ("Thôn Tây", 640, 1, 1, 1)
     assert rows["Toàn xã"][:4] == ("Toàn xã", 3955, 3, 2)
     assert rows["Thôn Tây"][5] == pytest.approx(1 / 640)
-    topics = {row[0]: row for row in book["Theo chủ đề"].iter_rows(min_row=7, values_only=True)}
+    texts = [c.value for row in sheet.iter_rows() for c in row if c.value]
+    assert "NGƯỜI LẬP BIỂU" in texts and "TM. UBND XÃ TÂN HỌC" in texts
+    topics = {
+        row[1]: row[1:] for row in book["Theo chủ đề"].iter_rows(min_row=HEADER_ROW + 1, values_only=True)
+    }
     assert topics["Điện thoại (thử)"][2:6] == (3, 3, 3, 1.0)  # completions, attempts, passed, pass rate
+
+    lines = list(csv.reader(io.StringIO(phone["file"].decode("utf-8-sig")), delimiter=";"))
+    dong = next(r for r in lines if len(r) == 9 and r[1] == "Thôn Đông")
+    assert dong[:6] == ["1", "Thôn Đông", "820", "2", "1", "1"] and dong[6] == "0,12"

@@ -60,3 +60,18 @@ def test_a_bare_list_is_accepted_and_bad_labels_refused(tmp_path: Path) -> None:
     bad.write_text("messages:\n  - {text: 'x', label: maybe}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"scam\|legit"):
         load_messages(bad)
+
+
+def test_the_tuning_set_is_large_labelled_and_meets_the_targets(checker: ScamChecker) -> None:
+    """The second-round tuning set: ≥ 150 legitimate messages that look alarming, ≥ 80 scams, every kind."""
+    tune = DEFAULT_MESSAGES.with_name("scam_messages_tune.yaml")
+    data = yaml.safe_load(tune.read_text(encoding="utf-8"))
+    messages = data["messages"]
+    legit = [m for m in messages if m["label"] == "legit"]
+    scams = [m for m in messages if m["label"] == "scam"]
+    assert len(legit) >= 150 and len(scams) >= 80
+    assert {m["kind"] for m in scams} == {kind.value for kind in ScamKind}
+    assert all(m["kind"] in LEGIT_KINDS for m in legit)
+    assert all(m["source"] in data["sources"] for m in scams)
+    report = evaluate_scam(tune, checker)
+    assert report.recall >= 0.95 and report.false_alarm_rate <= 0.03

@@ -11,6 +11,7 @@ import httpx
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from admin.reports import HEADER_ROW
 from bot.app import App
 from bot.outbox import OutboxWorker
 from data.models import Broadcast, UnansweredQuestion
@@ -48,8 +49,8 @@ async def test_login_then_the_overview_shows_the_communes_numbers(
         "7",
         "3",
     ]
-    assert village_row(page.text, "thon-dong") == ["Thôn Đông", "100", "3", "2", "2.0%", "2.5%"]
-    assert village_row(page.text, "thon-tay") == ["Thôn Tây", "50", "1", "1", "2.0%", "2.5%"]
+    assert village_row(page.text, "thon-dong") == ["Thôn Đông", "100", "3", "2", "2,0 %", "2,5 %"]
+    assert village_row(page.text, "thon-tay") == ["Thôn Tây", "50", "1", "1", "2,0 %", "2,5 %"]
     assert "Câu hỏi của xã khác" not in page.text and "script" not in page.text.lower()
     assert "script-src 'none'" in page.headers["content-security-policy"]
     chart = await client.get("/admin/c/tan-hoc/chart.svg")
@@ -86,13 +87,15 @@ async def test_the_xlsx_report_holds_the_villages_topics_and_mentors(
     assert 'filename="bao-cao-tan-hoc-2026-Q4.xlsx"' in response.headers["content-disposition"]
     book = load_workbook(io.BytesIO(response.content))
     sheet = book["Theo thôn"]
-    assert "Xã Tân Học" in str(sheet["A2"].value) and "Quý IV/2026" in str(sheet["A3"].value)
-    rows = {row[0]: row for row in sheet.iter_rows(min_row=7, values_only=True)}
+    assert sheet["A1"].value == "UBND XÃ TÂN HỌC" and sheet["A5"].value == "Quý IV năm 2026"
+    rows = {row[1]: row[1:] for row in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)}
     assert rows["Thôn Đông"][:5] == ("Thôn Đông", 100, 3, 2, 2)
     assert rows["Thôn Đông"][5] == 0.02 and rows["Thôn Đông"][7] == 0.025
     assert rows["Toàn xã"][:4] == ("Toàn xã", 150, 4, 3)
-    assert sheet["F7"].number_format == "0.0%" and sheet.freeze_panes == "A7"
-    topics = {row[0]: row for row in book["Theo chủ đề"].iter_rows(min_row=7, values_only=True)}
+    assert sheet["G10"].number_format == "0.0 %" and sheet.freeze_panes == "A10"
+    topics = {
+        row[1]: row[1:] for row in book["Theo chủ đề"].iter_rows(min_row=HEADER_ROW + 1, values_only=True)
+    }
     assert topics["Điện thoại (thử)"][2] == 4 and topics["An toàn (thử)"][2] == 3
 
 
@@ -102,7 +105,7 @@ async def test_a_report_for_an_earlier_quarter_counts_only_what_happened_by_then
     await login(client, "canbo")
     response = await client.get("/admin/c/tan-hoc/report", params={"period": "2026-Q2", "format": "csv"})
     text = response.content.decode("utf-8-sig")
-    rows = {row[0]: row for row in csv.reader(io.StringIO(text)) if row}
+    rows = {row[1]: row[1:] for row in csv.reader(io.StringIO(text), delimiter=";") if len(row) > 1}
     assert rows["Thôn Đông"][1:5] == ["100", "0", "0", "0"]  # everyone registered in the autumn
     assert (await client.get("/admin/c/tan-hoc/report", params={"period": "2026-Q9"})).status_code == 400
 
@@ -179,7 +182,9 @@ async def test_lessons_and_mentors_pages(client: httpx.AsyncClient, seeded: Seed
     created = await client.post(
         "/admin/c/tan-hoc/mentors/invite", data={"csrf": csrf_of(mentors.text), "count": "2"}
     )
-    assert len(re.findall(r"<code>([A-Z0-9]{8})</code> ", created.text)) == 2
+    assert created.status_code == 303  # POST/redirect/GET: the new codes are shown on the page it leads to
+    shown = await client.get(created.headers["location"])
+    assert len(re.findall(r"<code>([A-Z0-9]{8})</code> ", shown.text)) == 2
 
 
 async def test_logout_ends_the_session(client: httpx.AsyncClient, seeded: Seeded) -> None:
