@@ -1,4 +1,5 @@
-"""reminder statistics (owner: reminders)
+"""reminder statistics: no schema change (the dashboard's figures come from reminders, review items and
+outbox rows already stored); kept so that databases already at this revision stay on the chain
 
 Revision ID: 0012
 Revises: 0011
@@ -14,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # placeholder in the chain; the owner adds its tables here
+    pass  # nothing to change
 
 
 def downgrade() -> None:
