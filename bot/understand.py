@@ -1199,6 +1199,8 @@ def _first_clause(text: str, screen: Screen, today: date | None) -> Meaning | No
         return None
     for at in (0, 1):
         meaning = interpret_text(clauses[at], screen, today=today)
+        if meaning.kind == "skip" and screen.name not in {"name", "age"}:
+            return None  # "qua bài rồi hả, mừng ghê": "qua" skips a question, it does not pass a lesson
         if (
             meaning.kind == "choice"
             or (meaning.kind in _CLAUSE_KINDS and at == 0)
