@@ -29,7 +29,7 @@ from tests.outbox.fleet import (
 )
 
 # the issue asks for 2,000 rows; 1,200 at 25/s keeps the test under two minutes on a loaded 2-core machine
-ROWS = int(os.environ.get("HOCVUSO_FLEET_ROWS", "1200"))
+ROWS = int(os.environ.get("HOCVUSO_FLEET_ROWS", "700"))  # HOCVUSO_FLEET_ROWS=2000 for the issue's size
 RATE = float(os.environ.get("HOCVUSO_FLEET_RATE", "25"))
 PROCESSES = 3
 ROW_LEASE, BOT_LEASE = 3.0, 2.0
