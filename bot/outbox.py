@@ -404,10 +404,14 @@ class OutboxWorker:
         if end <= self._paused_until[channel]:
             return
         self._paused_until[channel] = end
-        # one slot more than the sends in flight: the CI fleet test once saw 26 in a second at 25/s
-        # right after a pause, with the refused send and the lane's next start landing together
-        for _ in range(self._bulk_in_flight[channel] + 1):
-            self._started[channel].append(end)
+        # counted one bulk interval apart, as if paced (one slot more than those in flight): counted
+        # all at `end`, they left the window together a second later and let a burst through (the CI
+        # fleet test saw 26 sends in one second at 25/s about a second after a pause)
+        rate = self.rates.get(channel, 0.0)
+        interval = 1.0 / rate if rate > 0 else 0.0
+        for n in range(self._bulk_in_flight[channel] + 1):
+            self._started[channel].append(end + n * interval)
+        self._next_bulk[channel] = max(self._next_bulk[channel], end + (n + 1) * interval)
 
     async def _wait_pause(self, channel: str) -> None:
         wait = self._paused_until[channel] - self.monotonic()
