@@ -22,7 +22,7 @@ from fastapi.responses import Response
 
 from admin import store, workflow
 from admin.web import MAX_ID, MAX_PAGE, PathId, Session, Tools, path_for
-from bot.outbox import reply_to_json
+from bot.messages import reply_to_json
 from data import knowledge as kb
 from data.commune import Commune
 from data.models import Learner, UnansweredQuestion

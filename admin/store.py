@@ -26,8 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.security import LoginPolicy
 from bot import texts
-from bot.messages import Button, Reply
-from bot.outbox import reply_to_json
+from bot.messages import Button, Reply, reply_to_json
 from data import outbox
 from data.models import (
     AdminSession,

@@ -109,17 +109,19 @@ def register_handler(queue: procrastinate.App, channels: dict[str, Channel]) -> 
     for channel in channels.values():
         use_inbox(channel)
 
-    async def handle(channel: str, payload: dict[str, Any]) -> None:
+    async def handle(context: procrastinate.JobContext, channel: str, payload: dict[str, Any]) -> None:
         target = channels.get(channel)
         if target is None:
             log.warning("an update for %s, a channel this worker does not serve, was dropped", channel)
             return
+        # a job handed back from a dead worker: if that worker had committed it, its replies go again
+        again = context.job is not None and context.job.attempts > 0
         try:
-            await handle_update(target, payload)
+            await handle_update(target, payload, again=again)
         except Exception as error:  # never raised into Procrastinate, whose log prints the arguments
             log.error("%s: an update was not handled (%s)", channel, type(error).__name__)
 
-    queue.task(name=TASK, queue=QUEUE)(handle)
+    queue.task(name=TASK, queue=QUEUE, pass_context=True)(handle)
 
 
 async def retry_stalled(

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.serial import Job, SerialExecutor
 from bot.ports import Clock
+from bot.service import HANDLED_AGAIN
 from data import inbox as store
 
 if TYPE_CHECKING:  # not imported at run time: `hocvuso migrate` should not pay for aiogram's import
@@ -93,9 +94,10 @@ def learner_key(secret: bytes, channel: str, payload: Any) -> str:
     return hmac.new(secret, f"{channel}:{sender}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-async def handle_update(channel: Channel, payload: Any) -> None:
+async def handle_update(channel: Channel, payload: Any, *, again: bool = False) -> None:
     """Read one stored update and handle it to the end: its effects committed, its replies delivered.
-    The one handler of both inboxes. Never raises for an unreadable update (the channel logs it)."""
+    The one handler of both inboxes. Never raises for an unreadable update (the channel logs it).
+    `again`: the update may have been handled before a crash (`bot.service.HANDLED_AGAIN`)."""
     jobs: list[Job] = []
     token = _COLLECTING.set(jobs)
     try:
@@ -105,8 +107,12 @@ async def handle_update(channel: Channel, payload: Any) -> None:
             cast("ZaloChannel", channel).accept(payload)
     finally:
         _COLLECTING.reset(token)
-    for job in jobs:
-        await job()
+    marked = HANDLED_AGAIN.set(again)
+    try:
+        for job in jobs:
+            await job()
+    finally:
+        HANDLED_AGAIN.reset(marked)
 
 
 @dataclass
@@ -168,24 +174,26 @@ class LocalInbox:
         async with self.sessions() as session:
             rows = await store.waiting(session)
         for row in rows:
-            self._queue(row.id, row.channel, row.learner_key, row.payload)
+            self._queue(row.id, row.channel, row.learner_key, row.payload, again=True)
         self._replayed.set()
         self.replayed = len(rows)
         if rows:
             log.info("handling %d update(s) received before the restart", len(rows))
         return len(rows)
 
-    def _queue(self, row_id: int, channel: str, key: str, payload: dict[str, Any]) -> None:
+    def _queue(
+        self, row_id: int, channel: str, key: str, payload: dict[str, Any], again: bool = False
+    ) -> None:
         target = self.channels.get(channel)
         if target is None:  # a channel no longer configured: kept for when it is again
             return
         # queued behind the learner's earlier updates; refused once shutdown began: the row stays and
         # is handled at the next start
-        target.executor.submit(f"inbox:{key}", lambda: self._handle(row_id, target, payload))
+        target.executor.submit(f"inbox:{key}", lambda: self._handle(row_id, target, payload, again))
 
-    async def _handle(self, row_id: int, channel: Channel, payload: dict[str, Any]) -> None:
+    async def _handle(self, row_id: int, channel: Channel, payload: dict[str, Any], again: bool) -> None:
         try:
-            await handle_update(channel, payload)
+            await handle_update(channel, payload, again=again)
         except Exception as error:  # a bug of ours: logged, and not retried forever at each start
             log.error("%s: a stored update failed (%s)", channel.name, type(error).__name__)
         # (cancelled at shutdown: the row stays and is handled at the next start)

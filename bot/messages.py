@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -62,6 +64,29 @@ class Reply:
     image: str | None = None
     audio: str | None = None
     replaces: bool = False
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """A reply as stored in a row (the outbox, replies kept after an event)."""
+    data: dict[str, Any] = {
+        "text": reply.text,
+        "buttons": [[b.label, b.payload] for b in reply.buttons],
+        "image": reply.image,
+        "audio": reply.audio,
+    }
+    if reply.replaces:
+        data["replaces"] = True
+    return data
+
+
+def reply_from_json(data: Mapping[str, Any]) -> Reply:
+    return Reply(
+        text=str(data.get("text", "")),
+        buttons=tuple(Button(str(label), str(payload)) for label, payload in data.get("buttons", [])),
+        image=data.get("image"),
+        audio=data.get("audio"),
+        replaces=bool(data.get("replaces", False)),
+    )
 
 
 @dataclass(frozen=True)

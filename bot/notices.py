@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin import workflow
 from bot import texts
-from bot.messages import Button, Reply
-from bot.outbox import reply_to_json
+from bot.messages import Button, Reply, reply_to_json
 from bot.ports import Clock
 from data import outbox
 from data.commune import CommuneConfig

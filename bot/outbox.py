@@ -19,6 +19,7 @@ does this, row by row); on SQLite (one process) rows left "sending" at start bec
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import functools
 import logging
@@ -31,13 +32,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelSender, ChatUnreachable
 from bot.channels.ratelimit import RateLimiter
-from bot.messages import Button, Reply
+from bot.messages import reply_from_json
 from bot.ports import Clock
 from data import outbox
 from data.repository import SqlStore
@@ -50,26 +50,11 @@ log = logging.getLogger(__name__)
 DEFAULT_RATES: dict[str, float] = {"telegram": 25.0, "zalo": 10.0}
 DEFAULT_RATE = 5.0
 REPLY_CONCURRENCY = 8  # replies in flight per channel and process
+# bulk rows are claimed this many seconds of sending ahead, in one transaction: one claim per send held
+# a busy process (its event loop handling updates) to a third of the rate. The price: if the process
+# dies, the rows claimed ahead (5 at 25/s) become "uncertain" with those in flight, and are not sent.
+CLAIM_AHEAD = 0.2
 BULK_ROUND_TRIP = 0.25  # seconds a platform may take to answer: enough sends in flight to hold the rate
-
-
-def reply_to_json(reply: Reply) -> dict[str, Any]:
-    """A reply as stored in an outbox row."""
-    return {
-        "text": reply.text,
-        "buttons": [[b.label, b.payload] for b in reply.buttons],
-        "image": reply.image,
-        "audio": reply.audio,
-    }
-
-
-def reply_from_json(data: Mapping[str, Any]) -> Reply:
-    return Reply(
-        text=str(data.get("text", "")),
-        buttons=tuple(Button(str(label), str(payload)) for label, payload in data.get("buttons", [])),
-        image=data.get("image"),
-        audio=data.get("audio"),
-    )
 
 
 def process_name() -> str:
@@ -97,6 +82,7 @@ class _Lane:
     limit: int
     tasks: dict[asyncio.Future[None], tuple[list[int], str]] = field(default_factory=dict)  # rows, chat
     tried: set[int] = field(default_factory=set)
+    ready: deque[outbox.Claimed] = field(default_factory=deque)  # bulk: claimed ahead, to go next
 
 
 class OutboxWorker:
@@ -124,7 +110,7 @@ class OutboxWorker:
         beat: float = 1.0,
         reply_poll: float = 0.25,
         concurrency: int | None = None,
-        window: float = 1.0,
+        window: float = 1.05,
     ) -> None:
         self.sessions = sessions
         self.senders = dict(senders)
@@ -150,14 +136,20 @@ class OutboxWorker:
             name: concurrency or (min(16, max(1, math.ceil(rate * BULK_ROUND_TRIP))) if rate > 0 else 1)
             for name, rate in self.rates.items()
         }
+        self.claim_ahead = {
+            name: max(1, math.ceil(rate * CLAIM_AHEAD)) if rate > 0 else 1
+            for name, rate in self.rates.items()
+        }
         self.progress = Progress()
         self._next_bulk = dict.fromkeys(self.senders, -math.inf)  # monotonic time of the next bulk send
-        # when the last `rate` bulk sends started
-        self._started = {name: deque[float](maxlen=max(1, int(rate))) for name, rate in self.rates.items()}
+        # when the recent bulk sends went out (sorted; those older than two windows are dropped)
+        self._started: dict[str, list[float]] = {name: [] for name in self.senders}
         self._lease_until = dict.fromkeys(self.senders, -math.inf)  # monotonic end of our bot lease
         self._paused_until = dict.fromkeys(self.senders, -math.inf)  # monotonic end of a 429 pause
         self._in_flight: dict[int, str] = {}  # row id -> channel, for renewing their leases
-        self._bulk_in_flight = dict.fromkeys(self.senders, 0)
+        self._bulk_sending = dict.fromkeys(self.senders, 0)  # bulk sends started and not finished
+        self._sent: list[int] = []  # rows sent, not recorded yet
+        self._sent_writer: asyncio.Future[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         for name, sender in self.senders.items():  # a 429 seen by a channel pauses the fleet
@@ -233,9 +225,9 @@ class OutboxWorker:
 
     async def _drain(self, lane: _Lane) -> None:
         """Claim and send rows of the lane until none is left (or the stop), then wait for those in
-        flight. Replies are claimed several at a time (one task per chat, its rows in order), bulk
-        rows one by one at the pace. A send that dies (the task cancelled) stops the lane: the
-        process is going down."""
+        flight. Replies are claimed several at a time (one task per chat, its rows in order); bulk
+        rows are claimed `CLAIM_AHEAD` seconds ahead and go one by one at the pace. A send that dies
+        (the task cancelled) stops the lane: the process is going down."""
         bulk = lane.priorities[0] > outbox.REPLY
         try:
             while not self._stop.is_set():
@@ -243,15 +235,29 @@ class OutboxWorker:
                 await self._wait_pause(lane.channel)
                 if bulk and not await self._hold(lane.channel):
                     break  # another process sends this bot's bulk rows
-                rows = await self._claim(lane, 1 if bulk else lane.limit - len(lane.tasks))
-                if not rows:
-                    break
                 if bulk:
+                    if not lane.ready:
+                        lane.ready.extend(await self._claim(lane, self.claim_ahead[lane.channel]))
+                        for row in lane.ready:  # their leases are renewed while they wait
+                            self._in_flight[row.id] = lane.channel
+                    if not lane.ready:
+                        break
+                    while lane.ready and lane.ready[0].chat_id in {chat for _, chat in lane.tasks.values()}:
+                        await self._reap(lane, wait=True)  # one message at a time per chat
+                    if not lane.ready:  # given up meanwhile (the chat is gone)
+                        continue
                     await self._pace(lane.channel)
+                    rows = [lane.ready.popleft()]
+                else:
+                    rows = await self._claim(lane, lane.limit - len(lane.tasks))
+                    if not rows:
+                        break
                 by_chat: dict[str, list[outbox.Claimed]] = {}
                 for row in rows:
                     by_chat.setdefault(row.chat_id, []).append(row)
                 for chat, mine in by_chat.items():
+                    if bulk:  # counted from now: a pause from here on holds it (`_hold_back`)
+                        self._bulk_sending[lane.channel] += 1
                     task = asyncio.ensure_future(self._send_all(lane, mine, bulk))
                     lane.tasks[task] = ([row.id for row in mine], chat)
                     for row in mine:
@@ -259,6 +265,20 @@ class OutboxWorker:
         finally:
             while lane.tasks:
                 await self._reap(lane, wait=True)
+            await self._flush_sent()
+            if lane.ready:  # stopping, or the bot's lease went to another process: never tried
+                await self._unclaim(lane)
+
+    async def _unclaim(self, lane: _Lane) -> None:
+        ids = [row.id for row in lane.ready]
+        lane.ready.clear()
+        for row_id in ids:
+            self._in_flight.pop(row_id, None)
+        try:
+            async with self.sessions() as session, session.begin():
+                await outbox.unclaim(session, ids, self.holder)
+        except Exception as error:  # their lease runs out: "uncertain", never sent twice
+            log.warning("outbox: %d claimed row(s) not given back (%s)", len(ids), type(error).__name__)
 
     async def _reap(self, lane: _Lane, *, wait: bool) -> None:
         if wait and lane.tasks:
@@ -286,47 +306,66 @@ class OutboxWorker:
         return rows
 
     async def _pace(self, channel: str) -> None:
-        """Bulk sends start on a schedule of one every 1/rate seconds (a start a little late does not
-        push the next ones back, so the rate is kept), and never more than `rate` of them within
-        `window` seconds (1.0; a little more leaves room for the jitter between a start and the
-        moment the platform sees the request)."""
+        """Bulk sends start on a schedule of one every `window`/rate seconds (a start a little late
+        does not push the next ones back, so the rate is kept), and never more than `rate` of them
+        within `window` seconds, counting each send when it really went out (`_went`) and each send
+        refused with 429 again at the pause's end. `window` is 1.05 s by default: the 5 % over a
+        second leaves room for the jitter between a send here and its arrival at the platform, whose
+        count must stay within the rate in every second."""
         rate = self.rates[channel]
         if rate <= 0:
             return
-        interval, started = 1.0 / rate, self._started[channel]
+        interval = self.window / rate
         now = self.monotonic()
         at = self._next_bulk[channel]
         if now - at >= interval:  # idle for a while: start now, no burst to catch up
             at = now
-        if started.maxlen is not None and len(started) >= started.maxlen:
-            at = max(at, started[0] + self.window)
-        # after a 429 the send it refused goes again at the pause's end: the next one waits its turn
-        at = max(at, self._paused_until[channel] + interval)
+        at = max(at, self._window_free(channel, at), self._paused_until[channel])
         if at > now:
             await self.sleep(at - now)
         self._next_bulk[channel] = at + interval
-        started.append(max(at, self.monotonic()))  # when it really starts: a late one counts late
+        self._went(channel, max(at, self.monotonic()))
+
+    def _window_free(self, channel: str, at: float) -> float:
+        """The earliest time from `at` on when fewer than `rate` recorded sends lie within the window
+        before it (no send is recorded ahead of its time but a refused one, at its pause's end, and
+        nothing is paced before that end)."""
+        started, limit = self._started[channel], int(self.rates[channel])
+        if limit <= 0 or len(started) < limit:
+            return at
+        return max(at, started[-limit] + self.window)
+
+    def _went(self, channel: str, at: float) -> None:
+        """Record a bulk send going out at `at` (monotonic), in order; forget those long gone."""
+        started = self._started[channel]
+        bisect.insort(started, at)
+        horizon = at - 2 * self.window
+        if started[0] < horizon:
+            del started[: bisect.bisect_left(started, horizon)]
 
     async def _send_all(self, lane: _Lane, rows: list[outbox.Claimed], bulk: bool) -> None:
-        for row in rows:  # one chat's rows, in order
-            await self._send(lane, row, bulk)
+        try:
+            for row in rows:  # one chat's rows, in order
+                await self._send(lane, row, bulk)
+        finally:
+            if bulk:
+                self._bulk_sending[lane.channel] -= 1
 
     async def _send(self, lane: _Lane, row: outbox.Claimed, bulk: bool) -> None:
         """Send one claimed row and record the outcome."""
         channel = lane.channel
         sender = self.senders[channel]
-        if bulk:
-            self._bulk_in_flight[channel] += 1
         try:
-            try:
-                await sender.send(row.chat_id, [reply_from_json(row.reply)])
-            finally:
-                if bulk:
-                    self._bulk_in_flight[channel] -= 1
+            await sender.send(row.chat_id, [reply_from_json(row.reply)])
         except ChatUnreachable as gone:  # blocked or gone: no retry, and pushes skip them now
             log.info("outbox: %s message %d not sent, the chat is gone (%s)", channel, row.id, gone.reason)
+            waiting = [r for r in lane.ready if r.chat_id == row.chat_id]  # claimed ahead: given up too
+            for other in waiting:
+                lane.ready.remove(other)
+                self._in_flight.pop(other.id, None)
             async with self.sessions() as session, session.begin():
                 await outbox.finish(session, row.id, "failed", self.clock.now(), "unreachable")
+                await outbox.unclaim(session, [r.id for r in waiting], self.holder)
                 await SqlStore(session, self.clock.now()).mark_unreachable(channel, row.chat_id)
             self.progress.failed += 1
         except Exception as error:  # the channel refused or failed: retry later, then give up
@@ -341,12 +380,42 @@ class OutboxWorker:
             else:
                 self.progress.retried += 1
         else:
-            async with self.sessions() as session, session.begin():
-                await outbox.finish(session, row.id, "sent", self.clock.now())
+            self._note_sent(row.id)
             self.progress.sent += 1
             self.progress.by_channel[channel] = self.progress.by_channel.get(channel, 0) + 1
         if self.on_progress is not None:
             self.on_progress(self.progress)
+
+    def _note_sent(self, row_id: int) -> None:
+        """Record a row as sent, with the others sent meanwhile: one write while the previous one
+        runs, so a busy process does not hold a send's slot for a transaction of its own. (A process
+        killed before the write leaves these rows "sending": "uncertain" once their lease ran out.)"""
+        self._sent.append(row_id)
+        if self._sent_writer is None or self._sent_writer.done():
+            self._sent_writer = asyncio.ensure_future(self._write_sent())
+
+    async def _write_sent(self) -> None:
+        failures = 0
+        while self._sent:
+            ids, self._sent = self._sent, []
+            try:
+                async with self.sessions() as session, session.begin():
+                    await outbox.finish_sent(session, ids, self.clock.now())
+            except Exception as error:  # the database is away: again in a moment
+                failures += 1
+                log.warning("outbox: %d sent row(s) not recorded yet (%s)", len(ids), type(error).__name__)
+                self._sent[:0] = ids
+                if failures >= 5:  # their lease runs out: "uncertain", never sent again
+                    return
+                await asyncio.sleep(1.0)
+
+    async def _flush_sent(self) -> None:
+        """Until every row sent so far is recorded (end of a pass, shutdown)."""
+        while self._sent_writer is not None and not self._sent_writer.done():
+            await self._sent_writer
+        if self._sent:
+            self._sent_writer = asyncio.ensure_future(self._write_sent())
+            await self._sent_writer
 
     # --- what is shared with the other processes ---------------------------------------------------
     async def _hold(self, channel: str) -> bool:
@@ -382,7 +451,7 @@ class OutboxWorker:
 
     def _platform_paused(self, channel: str, seconds: float) -> None:
         """A channel of this process was told 429: pause here, and tell the fleet through the bot's row.
-        The refused send goes again when the pause ends: it counts among the bulk sends of that second."""
+        The refused send goes again when the pause ends (see `_hold_back`)."""
         self._hold_back(channel, self.monotonic() + seconds)
         until = self.clock.now() + timedelta(seconds=seconds)
 
@@ -398,20 +467,16 @@ class OutboxWorker:
         task.add_done_callback(self._writes.discard)
 
     def _hold_back(self, channel: str, end: float) -> None:
-        """Pause the lanes until `end`. The bulk sends in flight wait in the channel until then and
-        all go at `end` (the one refused among them): they count among the bulk sends of that
-        second, so the lane starts fewer new ones in it."""
-        if end <= self._paused_until[channel]:
+        """Pause the lanes until `end`. Every bulk send started and not finished may be held in the
+        channel until then and go at `end`, with the send the platform refused: each counts among
+        the sends of that second (one too many counted, never one too few: a send that had already
+        reached the platform, or a refused reply, is counted as well)."""
+        if end <= self._paused_until[channel] + 0.05:  # the same pause, read again from the database
+            self._paused_until[channel] = max(self._paused_until[channel], end)
             return
         self._paused_until[channel] = end
-        # counted one bulk interval apart, as if paced (one slot more than those in flight): counted
-        # all at `end`, they left the window together a second later and let a burst through (the CI
-        # fleet test saw 26 sends in one second at 25/s about a second after a pause)
-        rate = self.rates.get(channel, 0.0)
-        interval = 1.0 / rate if rate > 0 else 0.0
-        for n in range(self._bulk_in_flight[channel] + 1):
-            self._started[channel].append(end + n * interval)
-        self._next_bulk[channel] = max(self._next_bulk[channel], end + (n + 1) * interval)
+        for _ in range(self._bulk_sending[channel] + 1):
+            self._went(channel, end)
 
     async def _wait_pause(self, channel: str) -> None:
         wait = self._paused_until[channel] - self.monotonic()

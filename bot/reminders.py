@@ -47,8 +47,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
-from bot.messages import Button, Reply
-from bot.outbox import reply_to_json
+from bot.messages import Button, Reply, reply_to_json
 from bot.ports import Clock
 from data import reminders as store
 from data.commune import DEFAULT_QUIET_HOURS, VIETNAM_TIME, CommuneConfig, is_quiet_time

@@ -295,7 +295,13 @@ async def _start_channels(
             _background(running, zalo.run_polling(stop), "zalo-polling")
     await _start_intake(settings, running, parts, stop, role)
     if running.channels and role != "web":
-        worker = OutboxWorker(assistant.sessions, {c.name: c for c in running.channels}, assistant.clock)
+        worker = OutboxWorker(
+            assistant.sessions,
+            {c.name: c for c in running.channels},
+            assistant.clock,
+            rates=settings.rates(),
+            sender_lease=settings.outbox_sender_lease,
+        )
         _background(running, worker.run_forever(stop), "outbox")
         # reminders and mentors' digests, queued into the outbox for the channels this process serves
         scheduler = Scheduler(

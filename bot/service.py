@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from collections import OrderedDict, defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
 from bot.dialogue import MAX_TEXT, Dialogue
-from bot.messages import Button, Incoming, Kind, Reply
+from bot.messages import Button, Incoming, Kind, Reply, reply_from_json, reply_to_json
 from bot.ports import Clock
 from data.repository import SqlStore
 
@@ -68,13 +69,24 @@ class _Waiting:
 
     event: Incoming
     done: asyncio.Future[list[Reply]]
+    again: bool = False  # handled again after a crash (`HANDLED_AGAIN` of its caller)
 
 
 UNSTORED_EVENTS = 10_000  # ids of recent events kept in memory only (no consent yet)
 
+# True while an update is handled again after a crash (a cluster job handed back from a dead worker, an
+# update stored before a restart): if it was handled before, its kept replies are sent again
+HANDLED_AGAIN: ContextVar[bool] = ContextVar("hocvuso_handled_again", default=False)
+
 
 class Assistant:
     """Handles events from any channel; the one entry point every adapter calls.
+
+    `keep_replies` (cluster mode): each event's replies are kept with its processed-event id for
+    `REPLIES_KEPT`, then cleared. A worker killed after the commit but before the replies went out would
+    otherwise leave the learner unanswered: the update, handed to another worker, has no second effect;
+    handled again (`HANDLED_AGAIN`), it now sends the kept replies. At least once, then: a worker killed
+    after sending but before its job was closed makes the learner see the same reply twice.
 
     `group_commit` (SQLite): events of different learners that arrive while a transaction is running
     are handled together in the next one, each after the other, and committed at once. SQLite takes one
@@ -91,6 +103,8 @@ class Assistant:
     GROUP_SECONDS = 0.02
 
     PURGE_EVERY = timedelta(hours=1)
+    REPLIES_KEPT = timedelta(minutes=10)  # far longer than a dead worker's jobs take to be handed back
+    FORGET_REPLIES_EVERY = timedelta(minutes=2)
 
     def __init__(
         self,
@@ -101,6 +115,7 @@ class Assistant:
         group_commit: bool = False,
         event_key: bytes = b"",
         event_retention: timedelta = timedelta(days=30),
+        keep_replies: bool = False,
     ) -> None:
         self.sessions = sessions
         self.dialogue = dialogue
@@ -110,6 +125,9 @@ class Assistant:
         self.event_retention = event_retention
         self._purged_at: datetime | None = None
         self._purging: asyncio.Task[int] | None = None
+        self.keep_replies = keep_replies
+        self._replies_forgotten_at: datetime | None = None
+        self._forgetting: asyncio.Task[int] | None = None
         # events of people who have not consented are not stored; a redelivery is still recognised here
         self._unstored: OrderedDict[str, None] = OrderedDict()
         self._locks = _KeyedLocks()
@@ -126,9 +144,9 @@ class Assistant:
         # one event of a learner at a time: a group never holds two events of the same learner
         async with self._locks.lock((event.channel, event.user_id)):
             if not self.group_commit:
-                return await self._alone(event)
+                return await self._alone(event, HANDLED_AGAIN.get())
             loop = asyncio.get_running_loop()
-            waiting = _Waiting(event, loop.create_future())
+            waiting = _Waiting(event, loop.create_future(), HANDLED_AGAIN.get())
             self._waiting.append(waiting)
             committer = self._committer
             if committer is None or committer.done() or committer.get_loop() is not loop:
@@ -146,8 +164,9 @@ class Assistant:
         """Let the events already queued finish (shutdown, before the database engine is closed)."""
         if self._committer is not None and not self._committer.done():
             await self._committer
-        if self._purging is not None and not self._purging.done():
-            await self._purging
+        for chore in (self._purging, self._forgetting):
+            if chore is not None and not chore.done():
+                await chore
 
     async def _commit_groups(self) -> None:
         group: list[_Waiting] = []
@@ -155,13 +174,13 @@ class Assistant:
             while self._waiting:
                 group, self._waiting = self._waiting[: self.MAX_GROUP], self._waiting[self.MAX_GROUP :]
                 if len(group) == 1:
-                    results = [await self._alone(group[0].event)]
+                    results = [await self._alone(group[0].event, group[0].again)]
                 else:
                     try:
-                        results = await self._together([w.event for w in group])
+                        results = await self._together([(w.event, w.again) for w in group])
                     except Exception:  # one of them failed: all rolled back; each again on its own
                         log.info("a group of %d events failed; handling each alone", len(group))
-                        results = [await self._alone(w.event) for w in group]
+                        results = [await self._alone(w.event, w.again) for w in group]
                     if len(results) < len(group):  # out of time: the rest go first in the next group
                         self._waiting[:0] = group[len(results) :]
                         group = group[: len(results)]
@@ -174,14 +193,14 @@ class Assistant:
                 waiting.done.cancel()
             self._waiting = []
 
-    async def _together(self, events: list[Incoming]) -> list[list[Reply]]:
+    async def _together(self, events: list[tuple[Incoming, bool]]) -> list[list[Reply]]:
         """Handle events in one transaction, in order, until they are done or time is up; the replies
         of those handled (a prefix of `events`)."""
         started = time.monotonic()
         results: list[list[Reply]] = []
         async with self.sessions() as session, session.begin():
-            for event in events:
-                results.append(await self._apply(session, event))
+            for event, again in events:
+                results.append(await self._apply(session, event, again))
                 if time.monotonic() - started > self.GROUP_SECONDS:
                     break
         return results
@@ -193,11 +212,11 @@ class Assistant:
 
     CONFLICT_TRIES = 3
 
-    async def _alone(self, event: Incoming) -> list[Reply]:
+    async def _alone(self, event: Incoming, again: bool = False) -> list[Reply]:
         for attempt in range(1, self.CONFLICT_TRIES + 1):
             try:
                 async with self.sessions() as session, session.begin():
-                    return await self._apply(session, event)
+                    return await self._apply(session, event, again)
             except IntegrityError as error:
                 if is_event_conflict(error):
                     # the same event committed concurrently by another worker: it already had its effect
@@ -226,11 +245,19 @@ class Assistant:
             break
         return [Reply(texts.INTERNAL_ERROR, (Button(texts.BTN_MENU, "menu"),))]
 
-    async def _apply(self, session: AsyncSession, event: Incoming) -> list[Reply]:
+    async def _apply(self, session: AsyncSession, event: Incoming, again: bool = False) -> list[Reply]:
         now = self.clock.now()
         store = SqlStore(session, now)
         ref = self.event_ref(event) if event.event_id else ""
         if ref and (ref in self._unstored or not await store.claim_event(event.channel, ref)):
+            kept = None
+            if self.keep_replies and again and ref not in self._unstored:
+                kept = await store.kept_replies(event.channel, ref)
+            if kept:
+                log.warning(
+                    "event %s/%s was handled before a crash: its replies go again", event.channel, ref
+                )
+                return [reply_from_json(reply) for reply in kept]
             log.info("redelivered event %s/%s ignored", event.channel, ref)
             return []
         replies = await self.dialogue.handle(store, event)
@@ -239,11 +266,22 @@ class Assistant:
             self._unstored[ref] = None
             while len(self._unstored) > UNSTORED_EVENTS:
                 self._unstored.popitem(last=False)
+        elif ref and replies and self.keep_replies:
+            await store.keep_replies(event.channel, ref, [reply_to_json(reply) for reply in replies])
         self._maybe_purge(now)
         return replies
 
     def _maybe_purge(self, now: datetime) -> None:
-        """Now and then, forget processed event ids older than the retention (in its own transaction)."""
+        """Now and then, forget processed event ids older than the retention, and kept replies older
+        than `REPLIES_KEPT` (each in its own transaction)."""
+        forget_due = self._replies_forgotten_at is None or (
+            now - self._replies_forgotten_at >= self.FORGET_REPLIES_EVERY
+        )
+        if self.keep_replies and forget_due and (self._forgetting is None or self._forgetting.done()):
+            self._replies_forgotten_at = now
+            self._forgetting = asyncio.get_running_loop().create_task(
+                self.forget_replies(now - self.REPLIES_KEPT)
+            )
         if self._purged_at is None:  # the first purge runs at start-up (bot.app.build_app)
             self._purged_at = now
             return
@@ -260,6 +298,14 @@ class Assistant:
         if removed:
             log.info("forgot %d processed event ids older than %s", removed, before.date())
         return removed
+
+    async def forget_replies(self, before: datetime) -> int:
+        try:
+            async with self.sessions() as session, session.begin():
+                return await SqlStore(session, before).forget_replies(before)
+        except Exception as error:  # the next pass clears them
+            log.warning("kept replies not cleared (%s)", type(error).__name__)
+            return 0
 
 
 def constraint_of(error: IntegrityError) -> str:

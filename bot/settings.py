@@ -75,8 +75,25 @@ class Settings(BaseSettings):
     worker_stalled_seconds: float = Field(
         default=30.0, ge=2.0, validation_alias=_env("HOCVUSO_WORKER_STALLED_SECONDS")
     )
+    # the outbox's bulk rate per channel, messages a second per bot ("telegram=25,zalo=10"; unset: those)
+    outbox_rates: str | None = Field(default=None, validation_alias=_env("HOCVUSO_OUTBOX_RATES"))
+    # how long the process sending a bot's pushes holds that role without renewing it (a dead sender's
+    # pushes go on from another process this long after it died)
+    outbox_sender_lease: float = Field(
+        default=10.0, ge=1.0, le=600.0, validation_alias=_env("HOCVUSO_OUTBOX_SENDER_LEASE")
+    )
     # a "wave" on the dashboard: the same kind of scam or domain checked this many times since yesterday
     scam_wave_threshold: int = Field(default=3, ge=2, validation_alias=_env("HOCVUSO_SCAM_WAVE_THRESHOLD"))
+
+    @field_validator("outbox_rates")
+    @classmethod
+    def _outbox_rates(cls, value: str | None) -> str | None:
+        parse_rates(value or "")
+        return value or None
+
+    def rates(self) -> dict[str, float]:
+        """The outbox's bulk rates set by HOCVUSO_OUTBOX_RATES (the channels not named keep theirs)."""
+        return parse_rates(self.outbox_rates or "")
 
     @field_validator("public_url")
     @classmethod
@@ -140,3 +157,20 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'hocvuso.db').resolve()}"
+
+
+def parse_rates(value: str) -> dict[str, float]:
+    """ "telegram=25,zalo=10" as {"telegram": 25.0, "zalo": 10.0}; ValueError for anything else."""
+    rates: dict[str, float] = {}
+    for part in value.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        name, sep, number = part.partition("=")
+        try:
+            rate = float(number)
+        except ValueError:
+            rate = -1.0
+        if not sep or not name.strip() or not 0 < rate <= 1000:
+            raise ValueError('write it as "telegram=25,zalo=10" (messages a second, above 0)')
+        rates[name.strip().lower()] = rate
+    return rates

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -118,9 +118,21 @@ class ProcessedEvent(Base):
 
     __tablename__ = "processed_events"
 
+    __table_args__ = (
+        Index(
+            "ix_processed_events_kept_replies",
+            "processed_at",
+            postgresql_where=text("replies IS NOT NULL"),
+            sqlite_where=text("replies IS NOT NULL"),
+        ),
+    )
+
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     processed_at: Mapped[datetime]
+    # cluster mode: the event's replies, kept a few minutes so that a worker killed between the commit
+    # and the sending does not swallow them (`Assistant.keep_replies`); NULL otherwise
+    replies: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True), default=None)
 
 
 class InboxUpdate(Base):

@@ -226,6 +226,22 @@ async def claim(session: AsyncSession, message_id: int, now: datetime) -> bool:
     return bool(cast(CursorResult[Any], result).rowcount)
 
 
+async def unclaim(session: AsyncSession, message_ids: Sequence[int], holder: str) -> None:
+    """Give back rows this worker claimed and never tried to send (it stops, or lost the bot's
+    lease): pending again, the claim's attempt not counted."""
+    if message_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(message_ids)),
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_by == holder,
+            )
+            .values(status="pending", claimed_by=None, lease_until=None, attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def renew(
     session: AsyncSession, message_ids: Sequence[int], holder: str, lease_until: datetime
 ) -> None:
@@ -240,6 +256,16 @@ async def renew(
             )
             .values(lease_until=lease_until)
             .execution_options(synchronize_session=False)
+        )
+
+
+async def finish_sent(session: AsyncSession, message_ids: Sequence[int], now: datetime) -> None:
+    """Record rows as sent, many at once (`finish` for each, in one statement)."""
+    if message_ids:
+        await session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(list(message_ids)))
+            .values(status="sent", updated_at=now, sent_at=now, error=None, lease_until=None)
         )
 
 

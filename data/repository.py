@@ -117,6 +117,30 @@ class SqlStore:
         )
         return bool(result.rowcount)
 
+    async def keep_replies(self, channel: str, event_id: str, replies: list[dict[str, Any]]) -> None:
+        """Keep an event's replies with its id, to send them again if a crash swallows them."""
+        await self.session.execute(
+            update(ProcessedEvent)
+            .where(ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)
+            .values(replies=replies)
+        )
+
+    async def kept_replies(self, channel: str, event_id: str) -> list[dict[str, Any]] | None:
+        """The replies kept for an event already handled (None: none kept, or cleared since)."""
+        query = select(ProcessedEvent.replies).where(
+            ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id
+        )
+        return cast("list[dict[str, Any]] | None", await self.session.scalar(query))
+
+    async def forget_replies(self, before: datetime) -> int:
+        """Clear the replies kept for events processed before `before` (found by a partial index)."""
+        result = await self.session.execute(
+            update(ProcessedEvent)
+            .where(ProcessedEvent.replies.is_not(None), ProcessedEvent.processed_at < before)
+            .values(replies=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def keep_nothing(self) -> None:
         """This event leaves no trace: the person has not consented (see Assistant._apply)."""
         self.nothing_to_keep = True

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import reminders, texts
-from bot.messages import Button, Incoming, Reply
-from bot.outbox import reply_to_json
+from bot.messages import Button, Incoming, Reply, reply_to_json
 from bot.ports import Clock, Store
 from bot.turn import Turn
 from data.commune import CommuneConfig

@@ -1,11 +1,15 @@
-"""The cluster mode end to end on the suite's PostgreSQL: real `hocvuso web` and `hocvuso worker`
-processes, learners typing bursty journeys through a round-robin of the web processes, duplicate
-deliveries, and kill -9 of one web and one worker mid-load, both restarted.
+"""The cluster mode end to end on the suite's PostgreSQL: three real `hocvuso web` and three `hocvuso
+worker` processes; 200 learners typing bursty journeys on the fake Telegram and the fake Zalo through a
+round-robin of the web processes, with double taps and 5 % duplicate deliveries; meanwhile a push of
+2,000 rows goes out, and Telegram answers 429 twice; mid-load, kill -9 of one web process and of the
+worker sending the push, both restarted.
 
 Checked: a worker refuses an unmigrated database; two `hocvuso migrate` at once both succeed; every
-update answered 200 is handled (its processed-event id is stored) and has one effect (names and villages
-right, one completion per learner, the congratulation sent once); the dead worker's jobs were handed
-back; no finished job keeps what a learner wrote.
+update answered 200 is handled exactly once (its processed-event id stored, one effect: names and
+villages right, one completion per learner), each learner's updates in the order sent; every learner
+got the congratulation; the dead worker's jobs were handed back; every push row sent at most once and
+none left "sending"; no second in which Telegram saw more pushes than the configured rate, while the
+push ran at 90 % of it or more; a 429 silenced every process; no name, message or token in any log.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from data.db import migrate
+from data.db import create_engine, migrate, session_factory
 from lessons.loader import load_curriculum
 from retrieval.service import build_answerer
 from tests.channels.fake_telegram import FakeTelegram
@@ -39,15 +44,20 @@ from tests.cluster.journeys import (
 from tests.cluster.processes import Role, environment
 from tests.conftest import FIXTURE_CURRICULUM
 from tests.e2e.test_run import free_port
+from tests.outbox.fleet import Recording, bulk_holder, busiest_second, push, seed_learners, statuses
 
-# the suite's size keeps CI near its time budget; HOCVUSO_CLUSTER_LEARNERS=200 (or more) for a heavier run
-WEBS, WORKERS = 2, 2
-LEARNERS = int(os.environ.get("HOCVUSO_CLUSTER_LEARNERS", "60"))
+WEBS, WORKERS = 3, 3
+LEARNERS = int(os.environ.get("HOCVUSO_CLUSTER_LEARNERS", "200"))
+PUSH = int(os.environ.get("HOCVUSO_CLUSTER_PUSH", "2000"))
+# the configured bulk rate; above Telegram's default of 25/s so the 2,000 rows take under a minute
+RATE = 40.0
+RETRY_AFTER = 2  # seconds, in each of the two 429s
+SENDER_LEASE = 3.0  # seconds before another worker takes over a dead sender's push
 
 
 @pytest.fixture
-async def servers() -> AsyncIterator[tuple[FakeTelegram, FakeZalo]]:
-    telegram, zalo = FakeTelegram(), FakeZalo()
+async def servers() -> AsyncIterator[tuple[Recording, FakeZalo]]:
+    telegram, zalo = Recording(retry_after=RETRY_AFTER, inject_prefix="push"), FakeZalo()
     await telegram.start()
     await zalo.start()
     yield telegram, zalo
@@ -75,15 +85,19 @@ async def fetch(url: str, sql: str) -> list[Any]:
 
 
 async def wait_until_done(url: str, expected: int, limit: float = 150.0) -> None:
-    """Every lesson completed and the queue empty (the last replies sent, the jobs deleted)."""
+    """Every lesson completed, the queue empty (the last replies sent, the jobs deleted), no push row
+    pending or being sent."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         done = (await fetch(url, "SELECT count(*) FROM completions"))[0][0]
         jobs = (await fetch(url, "SELECT count(*) FROM procrastinate_jobs"))[0][0]
-        if done == expected and jobs == 0:
+        rows = (await fetch(url, "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"))[0][0]
+        if done == expected and jobs == 0 and rows == 0:
             return
-        await asyncio.sleep(1.0)
-    raise AssertionError(f"{done} of {expected} lessons completed; {jobs} jobs left in the queue")
+        await asyncio.sleep(0.5)
+    raise AssertionError(
+        f"{done} of {expected} lessons completed; {jobs} jobs left in the queue, {rows} push rows unsent"
+    )
 
 
 async def check_learners(url: str, people: list[Learner]) -> None:
@@ -104,6 +118,18 @@ async def check_learners(url: str, people: list[Learner]) -> None:
         if word != "xin chào" and event_ref(p.channel, event_id) not in stored
     ]
     assert not missing, f"{len(missing)} acknowledged updates never handled: {missing[:5]}"
+    # in the order sent: each stored update of a learner handled after the one sent before it
+    handled = {r[0]: r[1] for r in await fetch(url, "SELECT event_id, processed_at FROM processed_events")}
+    disorder = []
+    for person in people:
+        times = [
+            handled[event_ref(person.channel, event_id)]
+            for word, event_id in zip(person.words, person.acknowledged, strict=True)
+            if word != "xin chào"  # before consent: nothing is stored
+        ]
+        if times != sorted(times) or len(set(times)) != len(times):
+            disorder.append(person.user_id)
+    assert not disorder, f"{len(disorder)} learners' updates handled out of order: {disorder[:5]}"
 
 
 def cluster_env(url: str, telegram: FakeTelegram, zalo: FakeZalo, public_port: int) -> dict[str, str]:
@@ -121,12 +147,14 @@ def cluster_env(url: str, telegram: FakeTelegram, zalo: FakeZalo, public_port: i
         "HOCVUSO_MEDIA_KEY": MEDIA_KEY,
         "HOCVUSO_WORKER_STALLED_SECONDS": "4",
         "HOCVUSO_WORKER_CONCURRENCY": "64",
+        "HOCVUSO_OUTBOX_RATES": f"telegram={RATE:g}",
+        "HOCVUSO_OUTBOX_SENDER_LEASE": f"{SENDER_LEASE:g}",
         "HOCVUSO_LOG_LEVEL": "WARNING",
     }
 
 
 async def test_cluster_processes_never_migrate_and_migrations_do_not_race(
-    tmp_path: Path, fresh_postgres: str, servers: tuple[FakeTelegram, FakeZalo]
+    tmp_path: Path, fresh_postgres: str, servers: tuple[Recording, FakeZalo]
 ) -> None:
     telegram, zalo = servers
     common = cluster_env(fresh_postgres, telegram, zalo, free_port())
@@ -147,8 +175,8 @@ async def test_cluster_processes_never_migrate_and_migrations_do_not_race(
     assert await single.finish() == 2 and "hocvuso web" in single.output, single.output
 
 
-async def test_cluster_keeps_each_learners_order_through_kill_9(
-    tmp_path: Path, fresh_postgres: str, servers: tuple[FakeTelegram, FakeZalo]
+async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
+    tmp_path: Path, fresh_postgres: str, servers: tuple[Recording, FakeZalo]
 ) -> None:
     started = time.monotonic()
     telegram, zalo = servers
@@ -156,6 +184,9 @@ async def test_cluster_keeps_each_learners_order_through_kill_9(
     common = cluster_env(fresh_postgres, telegram, zalo, ports[0])
     await asyncio.to_thread(migrate, fresh_postgres)  # what `hocvuso migrate` does (tested above)
     await asyncio.to_thread(create_queue_tables, fresh_postgres)
+    engine = create_engine(fresh_postgres)
+    sessions = session_factory(engine)
+    recipients = await seed_learners(sessions, PUSH)  # Telegram learners the push goes to
 
     def role(command: str, index: int) -> Role:
         folder = tmp_path / ("workers" if command == "worker" else f"{command}{index}")
@@ -177,19 +208,30 @@ async def test_cluster_keeps_each_learners_order_through_kill_9(
     total = sum(len(p.words) for p in people)
     hooks = Webhooks([w.base for w in webs], telegram, zalo)
     killed: list[Role] = []
+    killed_at = 0.0
+    telegram.inject_at = {PUSH // 5, PUSH // 2}  # two 429s, before and after the kill
 
     async def chaos() -> None:
+        nonlocal killed_at
         while sum(p.sent for p in people) < total * 0.35:  # noqa: ASYNC110 - polling a counter
             await asyncio.sleep(0.05)
-        killed.extend([webs[0], workers[0]])
-        await asyncio.gather(webs[0].kill(), workers[0].kill())
-        timeline.append(f"kill -9 at {time.monotonic() - ready:.1f} s")
+        # the worker sending the push (the hardest one to lose), and a web process
+        holder = await bulk_holder(sessions)
+        pid = int(holder.rsplit(":", 2)[1]) if holder else -1
+        index = next((i for i, w in enumerate(workers) if w.proc is not None and w.proc.pid == pid), 0)
+        killed.extend([webs[0], workers[index]])
+        await asyncio.gather(webs[0].kill(), workers[index].kill())
+        killed_at = time.monotonic()
+        timeline.append(
+            f"kill -9 at {killed_at - ready:.1f} s ({'the push sender' if holder else 'a worker'})"
+        )
         await asyncio.sleep(1.0)
-        webs[0], workers[0] = Role("web", webs[0].env), Role("worker", workers[0].env)
-        await asyncio.gather(webs[0].start(), workers[0].start())
+        webs[0], workers[index] = Role("web", webs[0].env), Role("worker", workers[index].env)
+        await asyncio.gather(webs[0].start(), workers[index].start())
         timeline.append(f"both back at {time.monotonic() - ready:.1f} s")
 
     try:
+        assert await push(sessions, recipients, "push") == PUSH
         await asyncio.gather(chaos(), *(hooks.journey(p, duplicates=0.05) for p in people))
         sent = time.monotonic()
         await wait_until_done(fresh_postgres, len(people))
@@ -197,21 +239,64 @@ async def test_cluster_keeps_each_learners_order_through_kill_9(
         await hooks.close()
         codes = await asyncio.gather(*(p.stop() for p in webs + workers if p.proc is not None))
     finished = time.monotonic()
-    outputs = "\n".join(p.output for p in webs + workers + killed)
-    assert codes == [0] * len(codes), outputs[-3000:]
-    assert len(killed) == 2
-    await check_learners(fresh_postgres, people)
-    for person in people:
-        texts = replies(person, telegram, zalo)
-        assert sum("Chúc mừng" in t for t in texts) == 1, (person.user_id, texts[-3:])
-    assert "handed to the queue again" in outputs  # the dead worker's updates in hand were recovered
-    assert telegram.token not in outputs and zalo.token not in outputs
-    assert not any(p.name in outputs for p in people)  # no name (nor message) in any log
+    try:
+        outputs = "\n".join(p.output for p in webs + workers + killed)
+        assert codes == [0] * len(codes), outputs[-3000:]
+        assert len(killed) == 2
+
+        # updates: each acknowledged one handled once, in order; every learner congratulated
+        await check_learners(fresh_postgres, people)
+        repeated = 0
+        for person in people:
+            congratulated = sum("Chúc mừng" in t for t in replies(person, telegram, zalo))
+            assert congratulated >= 1, person.user_id
+            repeated += congratulated - 1
+        # a reply goes again only when its worker died after sending it, before closing its job
+        assert repeated <= int(common["HOCVUSO_WORKER_CONCURRENCY"])
+        assert "handed to the queue again" in outputs  # the dead worker's updates in hand were recovered
+        assert telegram.token not in outputs and zalo.token not in outputs
+        assert not any(p.name in outputs for p in people)  # no name (nor message) in any log
+        assert await fetch(fresh_postgres, "SELECT 1 FROM procrastinate_jobs") == []  # nothing kept
+
+        # the push: at most once, none left "sending", at the rate and not above it
+        rows = await statuses(sessions)
+        assert {status for status, _ in rows.values()} <= {"sent", "uncertain"}
+        uncertain = [holder for status, holder in rows.values() if status == "uncertain"]
+        assert len(uncertain) <= 16  # at most the sends the dead sender had in flight
+        pushed = telegram.of("push")
+        deliveries = Counter(chat for _, chat, _ in pushed)
+        assert max(deliveries.values()) == 1
+        assert len(pushed) >= PUSH - len(uncertain)
+        times = sorted(at for at, _, _ in pushed)
+        most, when = busiest_second(times)
+        assert most <= RATE, (most, when - killed_at, [when - t for t in telegram.limited_at])
+        assert len(telegram.limited_at) == 2
+        takeover = min((t for t in times if t > killed_at), default=killed_at) - killed_at
+        lost = RETRY_AFTER * len(telegram.limited_at) + (takeover if killed_at > times[0] else 0.0)
+        whole = (len(times) - 1) / (times[-1] - times[0])
+        sustained = (len(times) - 1) / (times[-1] - times[0] - lost)
+        during = [t for t in times if t < sent]
+        after = [t for t in times if t >= sent]
+        phases = (
+            f"{len(during)} during the journeys ({len(during) / max(0.1, sent - times[0]):.1f}/s), "
+            f"{len(after)} after ({len(after) / max(0.1, times[-1] - sent):.1f}/s)"
+        )
+        assert sustained >= 0.9 * RATE, (sustained, whole, takeover, phases)
+        assert takeover < SENDER_LEASE + 3.0  # another worker went on with the push
+        # a 429 silences every process, replies included, once they have read it (a beat: 1 s)
+        for limited in telegram.limited_at:
+            assert not [
+                at for at, _, _ in telegram.delivered if limited + 1.1 < at < limited + RETRY_AFTER - 0.1
+            ]
+    finally:
+        await engine.dispose()
     acknowledged = sum(len(p.acknowledged) for p in people)
     print(
         f"\n{WEBS} web + {WORKERS} workers, {len(people)} learners, {acknowledged} updates acknowledged "
-        f"(+{hooks.duplicates} duplicates, {hooks.failures} deliveries retried); "
-        f"start {ready - started:.1f} s, "
-        f"sending {sent - ready:.1f} s, all handled {finished - ready:.1f} s after start; "
-        f"{', '.join(timeline)}; load average {os.getloadavg()[0]:.1f}"
+        f"(+{hooks.duplicates} duplicates, {hooks.failures} deliveries retried), "
+        f"{repeated} congratulations sent again after the kill; "
+        f"push {len(pushed)} rows: {whole:.1f}/s over its whole length, {sustained:.1f}/s outside the "
+        f"429 pauses and the {takeover:.1f} s takeover (rate {RATE:g}), busiest second {most}; "
+        f"start {ready - started:.1f} s, sending {sent - ready:.1f} s, all handled {finished - ready:.1f} s "
+        f"after start; {', '.join(timeline)}; load average {os.getloadavg()[0]:.1f}"
     )

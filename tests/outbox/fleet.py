@@ -29,16 +29,18 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass
 class Recording(FakeTelegram):
     """Fake Telegram that keeps every accepted sendMessage as (monotonic time, chat id, text) and
-    answers 429 (`retry_after`) to the send that comes when `len(delivered)` reaches a value of
-    `inject_at`."""
+    answers 429 (`retry_after`) to the send that comes when the count of accepted messages starting
+    with `inject_prefix` (every message: "") reaches a value of `inject_at`."""
 
     delivered: list[tuple[float, str, str]] = field(default_factory=list)
     limited_at: list[float] = field(default_factory=list)
     inject_at: set[int] = field(default_factory=set)
+    inject_prefix: str = ""
+    counted: int = 0
 
     def _limited(self) -> web.Response | None:
-        if len(self.delivered) in self.inject_at:
-            self.inject_at.discard(len(self.delivered))
+        if self.counted in self.inject_at:
+            self.inject_at.discard(self.counted)
             self.too_many = 1
         response = super()._limited()
         if response is not None:
@@ -48,7 +50,9 @@ class Recording(FakeTelegram):
     async def _m_sendMessage(self, params: dict[str, Any]) -> web.Response:
         response = await super()._m_sendMessage(params)
         if response.status == 200:
-            self.delivered.append((time.monotonic(), str(params["chat_id"]), self.rendered(params) or ""))
+            text = self.rendered(params) or ""
+            self.delivered.append((time.monotonic(), str(params["chat_id"]), text))
+            self.counted += text.startswith(self.inject_prefix)
         return response
 
     def of(self, prefix: str) -> list[tuple[float, str, str]]:

@@ -159,3 +159,51 @@ async def test_rows_take_their_broadcasts_priority(app: App) -> None:
         assert claimed.reply["text"] == "answer" and claimed.attempts == 1
         claimed_two = await outbox.claim_next(session, "telegram", (1, 2), "me", now, lease, limit=2)
         assert [row.reply["text"] for row in claimed_two] == ["announcement", "push"]
+
+
+@dataclass
+class Refusing(Timed):
+    """`Timed`, answering 429 ("retry after `pause`") to the sends numbered in `refuse` (1-based), as
+    the platform does; the refused send goes again after the pause, like the real channels'."""
+
+    refuse: set[int] = field(default_factory=set)
+    pause: float = 0.4
+    tries: int = 0
+
+    async def send(self, chat_id: str, replies: list[Reply]) -> None:
+        while True:
+            await self.limiter.acquire(chat_id)
+            self.tries += 1
+            if self.tries in self.refuse:
+                self.limiter.pause(self.pause)  # tells the outbox worker, as on a real 429
+                continue
+            self.sent.append((time.monotonic(), replies[0].text))
+            return
+
+
+def busiest(times: list[float], window: float = 1.0) -> int:
+    """The most sends within any `window` seconds (sliding)."""
+    ordered, most, start = sorted(times), 0, 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+async def test_sends_around_a_429_never_exceed_the_rate_in_any_second(app: App) -> None:
+    learners = await seed_learners(app.assistant.sessions, 140)
+    await push(app.assistant.sessions, learners, "push")
+    rate = 40.0
+    sender = Refusing(refuse={30, 31, 90})  # two sends in flight refused together, then one more
+    worker = OutboxWorker(
+        app.assistant.sessions, {"telegram": sender}, app.assistant.clock, rates={"telegram": rate}
+    )
+    started = time.monotonic()
+    await worker.run_once()
+    took = time.monotonic() - started
+    times = [at for at, _ in sender.sent]
+    assert len(times) == 140 and len(set(sender.texts())) == 140
+    assert busiest(times) <= rate, busiest(times)
+    # yet close to the rate: 140 sends, three pauses of 0.4 s (two of them together)
+    assert took < 140 / rate / 0.9 + 2 * sender.pause + 0.5, took
