@@ -432,6 +432,10 @@ class OutboxWorker:
         if state is None:
             self._lease_until[channel] = -math.inf
             return False
+        if self.shared and self._lease_until[channel] <= now:
+            # taken (not renewed): the process that held it may have sent up to the rate in the window
+            # before its lease ran out, and this one has not seen those sends; it starts a window later
+            self._next_bulk[channel] = max(self._next_bulk[channel], now + self.window)
         self._lease_until[channel] = now + self.sender_lease
         self._apply_pause(channel, state.paused_until)
         return True

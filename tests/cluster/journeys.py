@@ -16,12 +16,23 @@ import hmac
 import itertools
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_zalo import FakeZalo
+from tests.channels.local_server import Call
+
+
+class Telegram(Protocol):
+    """A fake Telegram here (`FakeTelegram`) or in a process of its own (`TelegramProcess`)."""
+
+    calls: list[Call]
+
+    def message_update(self, user_id: int, text: str | None = None, **extra: Any) -> dict[str, Any]: ...
+
+    def rendered(self, params: dict[str, Any], key: str = "text") -> str | None: ...
+
 
 TELEGRAM_SECRET = "telegram-secret-for-cluster-tests"
 ZALO_SECRET = "zalo-secret-for-cluster-tests"
@@ -93,7 +104,7 @@ def learners(count: int, seed: int = 15, zalo_share: float = 0.2, double_taps: f
 class Webhooks:
     """Sends updates to the processes' webhooks like the platforms do: until one answers 200."""
 
-    def __init__(self, bases: list[str], telegram: FakeTelegram, zalo: FakeZalo, seed: int = 7) -> None:
+    def __init__(self, bases: list[str], telegram: Telegram, zalo: FakeZalo, seed: int = 7) -> None:
         self.bases = bases
         self.telegram = telegram
         self.zalo = zalo
@@ -160,7 +171,7 @@ class Webhooks:
             await asyncio.sleep(self.rng.uniform(0.05, 0.6))
 
 
-def replies(learner: Learner, telegram: FakeTelegram, zalo: FakeZalo) -> list[str]:
+def replies(learner: Learner, telegram: Telegram, zalo: FakeZalo) -> list[str]:
     """Every text the learner received, in order."""
     if learner.channel == "zalo":
         return list(zalo.inbox[learner.chat])

@@ -28,7 +28,6 @@ import pytest
 from data.db import create_engine, migrate, session_factory
 from lessons.loader import load_curriculum
 from retrieval.service import build_answerer
-from tests.channels.fake_telegram import FakeTelegram
 from tests.channels.fake_zalo import FakeZalo
 from tests.cluster.journeys import (
     MEDIA_KEY,
@@ -44,21 +43,24 @@ from tests.cluster.journeys import (
 from tests.cluster.processes import Role, environment
 from tests.conftest import FIXTURE_CURRICULUM
 from tests.e2e.test_run import free_port
-from tests.outbox.fleet import Recording, bulk_holder, busiest_second, push, seed_learners, statuses
+from tests.outbox.fleet import bulk_holder, busiest_second, push, seed_learners, statuses
+from tests.outbox.telegram_process import TelegramProcess
 
 WEBS, WORKERS = 3, 3
 LEARNERS = int(os.environ.get("HOCVUSO_CLUSTER_LEARNERS", "200"))
 PUSH = int(os.environ.get("HOCVUSO_CLUSTER_PUSH", "2000"))
-# the configured bulk rate; above Telegram's default of 25/s so the 2,000 rows take under a minute
-RATE = 40.0
+RATE = 25.0  # the configured bulk rate (the default; Telegram allows about 30 a second)
 RETRY_AFTER = 2  # seconds, in each of the two 429s
 SENDER_LEASE = 3.0  # seconds before another worker takes over a dead sender's push
 
 
 @pytest.fixture
-async def servers() -> AsyncIterator[tuple[Recording, FakeZalo]]:
-    telegram, zalo = Recording(retry_after=RETRY_AFTER, inject_prefix="push"), FakeZalo()
-    await telegram.start()
+async def servers() -> AsyncIterator[tuple[TelegramProcess, FakeZalo]]:
+    """The fake Telegram in a process of its own (`tests.outbox.telegram_process`: sharing this
+    process's event loop with 200 learners it answered 0.3-0.8 s late), answering 429 twice during the
+    push; the fake Zalo here."""
+    telegram = await TelegramProcess.start(RETRY_AFTER, "push", frozenset({PUSH // 5, PUSH // 2}))
+    zalo = FakeZalo()
     await zalo.start()
     yield telegram, zalo
     await telegram.stop()
@@ -132,7 +134,7 @@ async def check_learners(url: str, people: list[Learner]) -> None:
     assert not disorder, f"{len(disorder)} learners' updates handled out of order: {disorder[:5]}"
 
 
-def cluster_env(url: str, telegram: FakeTelegram, zalo: FakeZalo, public_port: int) -> dict[str, str]:
+def cluster_env(url: str, telegram: TelegramProcess, zalo: FakeZalo, public_port: int) -> dict[str, str]:
     return {
         "HOCVUSO_DATABASE_URL": url,
         "HOCVUSO_CLUSTER": "1",
@@ -154,7 +156,7 @@ def cluster_env(url: str, telegram: FakeTelegram, zalo: FakeZalo, public_port: i
 
 
 async def test_cluster_processes_never_migrate_and_migrations_do_not_race(
-    tmp_path: Path, fresh_postgres: str, servers: tuple[Recording, FakeZalo]
+    tmp_path: Path, fresh_postgres: str, servers: tuple[TelegramProcess, FakeZalo]
 ) -> None:
     telegram, zalo = servers
     common = cluster_env(fresh_postgres, telegram, zalo, free_port())
@@ -176,7 +178,7 @@ async def test_cluster_processes_never_migrate_and_migrations_do_not_race(
 
 
 async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
-    tmp_path: Path, fresh_postgres: str, servers: tuple[Recording, FakeZalo]
+    tmp_path: Path, fresh_postgres: str, servers: tuple[TelegramProcess, FakeZalo]
 ) -> None:
     started = time.monotonic()
     telegram, zalo = servers
@@ -209,7 +211,7 @@ async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
     hooks = Webhooks([w.base for w in webs], telegram, zalo)
     killed: list[Role] = []
     killed_at = 0.0
-    telegram.inject_at = {PUSH // 5, PUSH // 2}  # two 429s, before and after the kill
+    in_hand: list[int] = []  # updates the killed worker was handling
 
     async def chaos() -> None:
         nonlocal killed_at
@@ -222,10 +224,20 @@ async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
         killed.extend([webs[0], workers[index]])
         await asyncio.gather(webs[0].kill(), workers[index].kill())
         killed_at = time.monotonic()
+        doing = await fetch(
+            fresh_postgres,
+            "SELECT worker_id, count(*) FROM procrastinate_jobs WHERE status = 'doing' GROUP BY worker_id",
+        )
         timeline.append(
             f"kill -9 at {killed_at - ready:.1f} s ({'the push sender' if holder else 'a worker'})"
         )
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)  # two heartbeats of the live workers, before the 4 s of a stalled one
+        stale = await fetch(
+            fresh_postgres,
+            "SELECT id FROM procrastinate_workers WHERE last_heartbeat < now() - interval '1.5 seconds'",
+        )
+        dead = {row[0] for row in stale}
+        in_hand.append(sum(count for worker, count in doing if worker in dead))
         webs[0], workers[index] = Role("web", webs[0].env), Role("worker", workers[index].env)
         await asyncio.gather(webs[0].start(), workers[index].start())
         timeline.append(f"both back at {time.monotonic() - ready:.1f} s")
@@ -239,6 +251,7 @@ async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
         await hooks.close()
         codes = await asyncio.gather(*(p.stop() for p in webs + workers if p.proc is not None))
     finished = time.monotonic()
+    await telegram.fetch()
     try:
         outputs = "\n".join(p.output for p in webs + workers + killed)
         assert codes == [0] * len(codes), outputs[-3000:]
@@ -253,7 +266,8 @@ async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
             repeated += congratulated - 1
         # a reply goes again only when its worker died after sending it, before closing its job
         assert repeated <= int(common["HOCVUSO_WORKER_CONCURRENCY"])
-        assert "handed to the queue again" in outputs  # the dead worker's updates in hand were recovered
+        # the dead worker's updates in hand were handed back (and handled: checked above)
+        assert in_hand and (in_hand[0] == 0 or "handed to the queue again" in outputs), in_hand
         assert telegram.token not in outputs and zalo.token not in outputs
         assert not any(p.name in outputs for p in people)  # no name (nor message) in any log
         assert await fetch(fresh_postgres, "SELECT 1 FROM procrastinate_jobs") == []  # nothing kept
@@ -262,14 +276,17 @@ async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
         rows = await statuses(sessions)
         assert {status for status, _ in rows.values()} <= {"sent", "uncertain"}
         uncertain = [holder for status, holder in rows.values() if status == "uncertain"]
-        assert len(uncertain) <= 16  # at most the sends the dead sender had in flight
+        # at most the dead sender's sends in flight (7 at 25/s), rows claimed ahead (5) and rows sent
+        # whose record was being written (a few)
+        assert len(uncertain) <= 20, len(uncertain)
         pushed = telegram.of("push")
         deliveries = Counter(chat for _, chat, _ in pushed)
         assert max(deliveries.values()) == 1
         assert len(pushed) >= PUSH - len(uncertain)
         times = sorted(at for at, _, _ in pushed)
         most, when = busiest_second(times)
-        assert most <= RATE, (most, when - killed_at, [when - t for t in telegram.limited_at])
+        crowded = [round(t - when, 3) for t in times if when - 1.5 < t <= when + 0.5]
+        assert most <= RATE, (most, when - killed_at, [when - t for t in telegram.limited_at], crowded)
         assert len(telegram.limited_at) == 2
         takeover = min((t for t in times if t > killed_at), default=killed_at) - killed_at
         lost = RETRY_AFTER * len(telegram.limited_at) + (takeover if killed_at > times[0] else 0.0)
@@ -294,7 +311,7 @@ async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
     print(
         f"\n{WEBS} web + {WORKERS} workers, {len(people)} learners, {acknowledged} updates acknowledged "
         f"(+{hooks.duplicates} duplicates, {hooks.failures} deliveries retried), "
-        f"{repeated} congratulations sent again after the kill; "
+        f"{in_hand[0]} updates in the killed worker's hands, {repeated} congratulations sent again; "
         f"push {len(pushed)} rows: {whole:.1f}/s over its whole length, {sustained:.1f}/s outside the "
         f"429 pauses and the {takeover:.1f} s takeover (rate {RATE:g}), busiest second {most}; "
         f"start {ready - started:.1f} s, sending {sent - ready:.1f} s, all handled {finished - ready:.1f} s "

@@ -28,7 +28,7 @@ from tests.outbox.fleet import (
     unfinished,
 )
 
-# the issue asks for 2,000 rows; 1,200 at 25/s keeps the test under two minutes on a loaded 2-core machine
+# 700 rows keep this test near a minute; the 2,000-row push with 429s and a kill runs in tests/cluster
 ROWS = int(os.environ.get("HOCVUSO_FLEET_ROWS", "700"))  # HOCVUSO_FLEET_ROWS=2000 for the issue's size
 RATE = float(os.environ.get("HOCVUSO_FLEET_RATE", "25"))
 PROCESSES = 3
@@ -77,7 +77,9 @@ async def test_three_senders_one_push_answers_429s_and_a_kill(fresh_postgres: st
         assert {status for status, _ in rows.values()} <= {"sent", "uncertain"}
         uncertain = [holder for status, holder in rows.values() if status == "uncertain"]
         assert all(holder == killed.holder for holder in uncertain)
-        assert len(uncertain) <= 10  # at most the sends it had in flight
+        # at most the dead sender's sends in flight (7 at 25/s), rows claimed ahead (5) and rows sent
+        # whose record was being written (a few)
+        assert len(uncertain) <= 20, len(uncertain)
 
         # at most once: every message delivered once at most, every row recorded "sent" exactly once
         deliveries = Counter((chat, text) for _, chat, text in server.delivered)
@@ -90,14 +92,7 @@ async def test_three_senders_one_push_answers_429s_and_a_kill(fresh_postgres: st
         # the bulk rate holds fleet-wide, and the push runs close to it
         times = sorted(at for at, _, _ in pushed)
         most, when = busiest_second(times)
-        # KNOWN GAP (issue 15): about a second after a 429 pause ends, one sliding second repeatedly held
-        # RATE + 1 sends (26 at 25/s) on this machine; still under Telegram's ~30/s, but over the configured
-        # rate. Outside that, the configured rate holds; the bound here admits that one extra send only.
-        assert most <= RATE + 1, (when - killed_at, [when - t for t in server.limited_at])
-        quiet = [
-            t for t in times if all(not 0 <= t - limited <= RETRY_AFTER + 3 for limited in server.limited_at)
-        ]
-        assert busiest_second(quiet)[0] <= RATE  # away from the pauses, never over the configured rate
+        assert most <= RATE, (most, when - killed_at, [when - t for t in server.limited_at])
         before_kill = [t for t in times if t < killed_at]
         paused = RETRY_AFTER * sum(1 for t in server.limited_at if t < killed_at)
         sustained = (len(before_kill) - 1) / (before_kill[-1] - before_kill[0] - paused)
