@@ -11,8 +11,10 @@ edited message), presses the next.
   echo it (the framework's floor: no database, no engine), holding aiogram's response classes alive as
   the channel does (`response_types`), so the floor is aiogram at its fastest;
 - hocvuso: `TelegramChannel` on the real assistant (SQLite file, the real curriculum), learners already
-  registered and inside a lesson, pressing "Tiếp ▶" / "◀ Lại"; every press is one database transaction
-  (event id claimed, learner, state and card progress read and written).
+  registered and inside a lesson, pressing "Tiếp ▶" / "◀ Lại"; as in `hocvuso run`, every update is
+  first stored in the inbox (committed before the polling offset moves past it) and deleted once
+  handled, and every press is one database transaction (event id claimed, learner, state and card
+  progress read and written); inserts, deletes and presses arriving together share transactions.
 The outgoing rate limiter is off for both, since it models Telegram's limits rather than our cost.
 Nothing here asserts: it prints the figures and the ratios.
 """
@@ -43,6 +45,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.app import build_app
 from bot.channels.ratelimit import UNLIMITED
 from bot.channels.telegram import TelegramChannel, response_types
+from bot.inbox import LocalInbox
 from bot.messages import Incoming, Kind, Reply
 from bot.run import settle_heap
 from bot.service import text_event
@@ -163,10 +166,16 @@ def hocvuso_bot(
             press = Incoming("telegram", str(learners[0]), "probe", Kind.BUTTON, payload=f"next:{LESSON}:1")
             target = _Canned(await assistant.handle(press))
         channel = TelegramChannel(target, TOKEN, base, limits=UNLIMITED)
+        # as `hocvuso run` does: each update stored in the inbox before the polling offset moves past
+        # it, handled from there, its row deleted once handled (bot.inbox)
+        inbox = LocalInbox(assistant.sessions, {"telegram": channel}, b"bench-event-key", assistant.clock)
+        channel.intake = inbox.intake("telegram")
+        await inbox.replay()
         try:
             await channel.run_polling(stop, polling_timeout=5)
         finally:
             await channel.close()
+            await inbox.close()
             await application.close()
 
     return run

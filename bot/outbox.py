@@ -54,6 +54,9 @@ REPLY_CONCURRENCY = 8  # replies in flight per channel and process
 # a busy process (its event loop handling updates) to a third of the rate. The price: if the process
 # dies, the rows claimed ahead (5 at 25/s) become "uncertain" with those in flight, and are not sent.
 CLAIM_AHEAD = 0.2
+# a bulk send back from the platform later than this may have left late: it is counted from its return
+# (a round trip to Telegram is usually well under it; a starved event loop is not)
+LATE = 0.1
 BULK_ROUND_TRIP = 0.25  # seconds a platform may take to answer: enough sends in flight to hold the rate
 
 
@@ -141,13 +144,16 @@ class OutboxWorker:
             for name, rate in self.rates.items()
         }
         self.progress = Progress()
+        # the bulk sender stops handing sends to the channel this long before its lease ends, and a new
+        # holder starts a window and this long after taking the lease
+        self._guard = min(1.0, sender_lease / 4)
         self._next_bulk = dict.fromkeys(self.senders, -math.inf)  # monotonic time of the next bulk send
         # when the recent bulk sends went out (sorted; those older than two windows are dropped)
         self._started: dict[str, list[float]] = {name: [] for name in self.senders}
         self._lease_until = dict.fromkeys(self.senders, -math.inf)  # monotonic end of our bot lease
         self._paused_until = dict.fromkeys(self.senders, -math.inf)  # monotonic end of a 429 pause
         self._in_flight: dict[int, str] = {}  # row id -> channel, for renewing their leases
-        self._bulk_sending = dict.fromkeys(self.senders, 0)  # bulk sends started and not finished
+        self._bulk_sending = dict.fromkeys(self.senders, 0)  # bulk sends handed to the channel, not back
         self._sent: list[int] = []  # rows sent, not recorded yet
         self._sent_writer: asyncio.Future[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
@@ -256,8 +262,6 @@ class OutboxWorker:
                 for row in rows:
                     by_chat.setdefault(row.chat_id, []).append(row)
                 for chat, mine in by_chat.items():
-                    if bulk:  # counted from now: a pause from here on holds it (`_hold_back`)
-                        self._bulk_sending[lane.channel] += 1
                     task = asyncio.ensure_future(self._send_all(lane, mine, bulk))
                     lane.tasks[task] = ([row.id for row in mine], chat)
                     for row in mine:
@@ -306,25 +310,26 @@ class OutboxWorker:
         return rows
 
     async def _pace(self, channel: str) -> None:
-        """Bulk sends start on a schedule of one every `window`/rate seconds (a start a little late
-        does not push the next ones back, so the rate is kept), and never more than `rate` of them
-        within `window` seconds, counting each send when it really went out (`_went`) and each send
-        refused with 429 again at the pause's end. `window` is 1.05 s by default: the 5 % over a
-        second leaves room for the jitter between a send here and its arrival at the platform, whose
-        count must stay within the rate in every second."""
+        """Bulk sends are handed out on a schedule of one every `window`/rate seconds (starts that
+        came late do not push the next ones back, so the rate is kept); each then waits for its
+        `_slot`: never more than `rate` of them within `window` seconds, counting each send when it
+        really went out and each send a 429 held again at the pause's end. `window` is 1.05 s by
+        default: the 5 % over a second leaves room for the jitter between a send here and its arrival
+        at the platform, whose count must stay within the rate in every second."""
         rate = self.rates[channel]
         if rate <= 0:
             return
         interval = self.window / rate
         now = self.monotonic()
         at = self._next_bulk[channel]
-        if now - at >= interval:  # idle for a while: start now, no burst to catch up
+        if now - at >= self.window:  # idle for a while: start now, nothing to catch up
             at = now
+        # (late by less than that, as a busy event loop makes each wake-up: the schedule is kept, so
+        # the next sends go at once until it is caught up, never more than `rate` in a window)
         at = max(at, self._window_free(channel, at), self._paused_until[channel])
         if at > now:
             await self.sleep(at - now)
         self._next_bulk[channel] = at + interval
-        self._went(channel, max(at, self.monotonic()))
 
     def _window_free(self, channel: str, at: float) -> float:
         """The earliest time from `at` on when fewer than `rate` recorded sends lie within the window
@@ -335,6 +340,40 @@ class OutboxWorker:
             return at
         return max(at, started[-limit] + self.window)
 
+    async def _slot(self, channel: str) -> bool:
+        """Until a bulk send may go out now: fewer than `rate` sends went out within the window, and
+        no pause. Checked again after every wait (other sends may have gone meanwhile), then the send
+        is recorded at once: the count is of sends as they really left, not as they were planned (a
+        busy event loop starts a planned send tens of milliseconds late). False when this process
+        no longer holds the bot's lease (another one sends now)."""
+        while True:
+            now = self.monotonic()
+            if self.shared and self._lease_until[channel] - now <= self._guard:
+                # too close to the lease's end to hand a send over: a starved event loop may put it on
+                # the wire late, into the first second of the next holder (renewed meanwhile: goes on)
+                if self._lease_until[channel] <= now:
+                    return False
+                await self.sleep(min(0.1, self._lease_until[channel] - now))
+                continue
+            free = max(self._window_free(channel, now), self._paused_until[channel])
+            if free <= now:
+                return True
+            await self.sleep(free - now)
+
+    def _came_back(self, channel: str, went: float) -> None:
+        """A bulk send is back from the channel. If that took long, it may have left late (a starved
+        event loop writes the request late, with others together): it is counted from now instead,
+        never less than before, so a burst that reached the platform late is not taken for sends of
+        the window before."""
+        back = self.monotonic()
+        if back - went <= LATE:
+            return
+        started = self._started[channel]
+        index = bisect.bisect_left(started, went)
+        if index < len(started) and started[index] == went:
+            del started[index]
+        self._went(channel, back)
+
     def _went(self, channel: str, at: float) -> None:
         """Record a bulk send going out at `at` (monotonic), in order; forget those long gone."""
         started = self._started[channel]
@@ -344,19 +383,29 @@ class OutboxWorker:
             del started[: bisect.bisect_left(started, horizon)]
 
     async def _send_all(self, lane: _Lane, rows: list[outbox.Claimed], bulk: bool) -> None:
-        try:
-            for row in rows:  # one chat's rows, in order
-                await self._send(lane, row, bulk)
-        finally:
-            if bulk:
-                self._bulk_sending[lane.channel] -= 1
+        for row in rows:  # one chat's rows, in order
+            await self._send(lane, row, bulk)
 
     async def _send(self, lane: _Lane, row: outbox.Claimed, bulk: bool) -> None:
         """Send one claimed row and record the outcome."""
         channel = lane.channel
         sender = self.senders[channel]
+        if bulk:
+            if not await self._slot(channel):  # never tried: back to pending, for the lease's holder
+                self._in_flight.pop(row.id, None)
+                async with self.sessions() as session, session.begin():
+                    await outbox.unclaim(session, [row.id], self.holder)
+                return
+            went = self.monotonic()
+            self._went(channel, went)  # (no await between the last check and the send)
+            self._bulk_sending[channel] += 1
         try:
-            await sender.send(row.chat_id, [reply_from_json(row.reply)])
+            try:
+                await sender.send(row.chat_id, [reply_from_json(row.reply)])
+            finally:
+                if bulk:
+                    self._bulk_sending[channel] -= 1
+                    self._came_back(channel, went)
         except ChatUnreachable as gone:  # blocked or gone: no retry, and pushes skip them now
             log.info("outbox: %s message %d not sent, the chat is gone (%s)", channel, row.id, gone.reason)
             waiting = [r for r in lane.ready if r.chat_id == row.chat_id]  # claimed ahead: given up too
@@ -434,8 +483,9 @@ class OutboxWorker:
             return False
         if self.shared and self._lease_until[channel] <= now:
             # taken (not renewed): the process that held it may have sent up to the rate in the window
-            # before its lease ran out, and this one has not seen those sends; it starts a window later
-            self._next_bulk[channel] = max(self._next_bulk[channel], now + self.window)
+            # before its lease ran out, and this one has not seen those sends; it starts a window (and
+            # the guard) later
+            self._next_bulk[channel] = max(self._next_bulk[channel], now + self.window + self._guard)
         self._lease_until[channel] = now + self.sender_lease
         self._apply_pause(channel, state.paused_until)
         return True
@@ -471,8 +521,8 @@ class OutboxWorker:
         task.add_done_callback(self._writes.discard)
 
     def _hold_back(self, channel: str, end: float) -> None:
-        """Pause the lanes until `end`. Every bulk send started and not finished may be held in the
-        channel until then and go at `end`, with the send the platform refused: each counts among
+        """Pause the lanes until `end`. Every bulk send in the channel's hands may be held there
+        until then and go at `end`, with the send the platform refused: each counts among
         the sends of that second (one too many counted, never one too few: a send that had already
         reached the platform, or a refused reply, is counted as well)."""
         if end <= self._paused_until[channel] + 0.05:  # the same pause, read again from the database
@@ -498,11 +548,21 @@ class OutboxWorker:
             await self._wait(self.beat)
 
     async def _beat(self) -> None:
-        now = self.clock.now()
+        now, mono = self.clock.now(), self.monotonic()
+        renewed: dict[str, bool] = {}
         async with self.sessions() as session, session.begin():
+            # the bots' leases this process holds are kept alive here too: a lane waiting out a long 429
+            # pause would otherwise let its lease run out, and another process would start sending while
+            # this one's sends held by the pause went out at its end
+            for name, key in self.keys.items():
+                if self._lease_until[name] > mono:
+                    until = now + timedelta(seconds=self.sender_lease)
+                    renewed[name] = await outbox.hold(session, key, self.holder, now, until) is not None
             states = await outbox.senders(session, list(self.keys.values()))
             await outbox.renew(session, list(self._in_flight), self.holder, now + self.row_lease)
             expired = await outbox.expire(session, now)
+        for name, kept in renewed.items():
+            self._lease_until[name] = mono + self.sender_lease if kept else -math.inf
         for name, key in self.keys.items():
             if key in states:
                 self._apply_pause(name, states[key].paused_until)

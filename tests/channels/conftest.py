@@ -54,6 +54,7 @@ async def zalo(app: App, zalo_server: FakeZalo) -> AsyncIterator[ZaloChannel]:
     polling = asyncio.create_task(channel.run_polling(stop, polling_timeout=2))
     yield channel
     stop.set()
+    await zalo_server.wake()
     await polling
     await channel.close()
 

@@ -44,6 +44,11 @@ class FakeZalo:
         self.base = await self.server.serve(app)
         return self.base
 
+    async def wake(self) -> None:
+        """End the long polls waiting now (a test's teardown: polling stops without waiting them out)."""
+        async with self._arrived:
+            self._arrived.notify_all()
+
     async def stop(self) -> None:
         async with self._arrived:
             self._arrived.notify_all()

@@ -36,6 +36,7 @@ class Recording(FakeTelegram):
     limited_at: list[float] = field(default_factory=list)
     inject_at: set[int] = field(default_factory=set)
     inject_prefix: str = ""
+    limited_chats: list[str] = field(default_factory=list)  # who was answered 429
     counted: int = 0
 
     def _limited(self) -> web.Response | None:
@@ -49,6 +50,8 @@ class Recording(FakeTelegram):
 
     async def _m_sendMessage(self, params: dict[str, Any]) -> web.Response:
         response = await super()._m_sendMessage(params)
+        if response.status == 429:
+            self.limited_chats.append(str(params["chat_id"]))
         if response.status == 200:
             text = self.rendered(params) or ""
             self.delivered.append((time.monotonic(), str(params["chat_id"]), text))

@@ -36,7 +36,12 @@ async def main(retry_after: int, prefix: str, inject_at: set[int]) -> None:
             for call in server.calls
             if call.method in {"sendMessage", "editMessageText"}
         ]
-        body = {"delivered": server.delivered, "limited_at": server.limited_at, "calls": shown}
+        body = {
+            "delivered": server.delivered,
+            "limited_at": server.limited_at,
+            "limited_chats": server.limited_chats,
+            "calls": shown,
+        }
         return web.Response(text=json.dumps(body), content_type="application/json")
 
     app = web.Application()
@@ -61,6 +66,7 @@ class TelegramProcess:
     updates: FakeTelegram = field(default_factory=FakeTelegram)  # makes update bodies only
     delivered: list[tuple[float, str, str]] = field(default_factory=list)
     limited_at: list[float] = field(default_factory=list)
+    limited_chats: list[str] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
 
     @classmethod
@@ -89,6 +95,7 @@ class TelegramProcess:
             body = (await client.get(f"{self.base}/_records")).json()
         self.delivered = [(at, chat, text) for at, chat, text in body["delivered"]]
         self.limited_at = list(body["limited_at"])
+        self.limited_chats = list(body["limited_chats"])
         self.calls = [
             Call(method, {"chat_id": chat, "text": text}, at) for method, chat, text, at in body["calls"]
         ]
