@@ -118,7 +118,7 @@ async def build_app(
         group_commit=sqlite,
         event_key=settings.event_key(),
         event_retention=timedelta(days=settings.event_retention_days),
-        keep_replies=settings.cluster,
+        keep_replies=True,  # a crash between commit and send never swallows a reply (bot.service)
     )
     await assistant.purge_events(clock.now() - timedelta(days=settings.event_retention_days))
     return App(

@@ -82,7 +82,7 @@ HANDLED_AGAIN: ContextVar[bool] = ContextVar("hocvuso_handled_again", default=Fa
 class Assistant:
     """Handles events from any channel; the one entry point every adapter calls.
 
-    `keep_replies` (cluster mode): each event's replies are kept with its processed-event id for
+    `keep_replies` (on in `build_app`): each event's replies are kept with its processed-event id for
     `REPLIES_KEPT`, then cleared. A worker killed after the commit but before the replies went out would
     otherwise leave the learner unanswered: the update, handed to another worker, has no second effect;
     handled again (`HANDLED_AGAIN`), it now sends the kept replies. At least once, then: a worker killed

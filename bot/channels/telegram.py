@@ -626,9 +626,12 @@ class TelegramChannel:
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff, self.problem = 1.0, None
+            if self.intake is not None:
+                # the whole batch stored (in one commit: the inbox groups what arrives together, and
+                # keeps their order) before the offset moves past it
+                intake = self.intake
+                await asyncio.gather(*(intake(raw) for raw in batch))
             for raw in batch:
-                if self.intake is not None:  # stored before the offset moves past it
-                    await self.intake(raw)
                 update_id = raw.get("update_id") if isinstance(raw, dict) else None
                 if isinstance(update_id, int) and not isinstance(update_id, bool):
                     self._offset = max(self._offset or 0, update_id + 1)

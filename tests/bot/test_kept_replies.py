@@ -1,4 +1,4 @@
-"""Replies kept a few minutes with their processed event (cluster mode): an update handled again after
+"""Replies kept a few minutes with their processed event: an update handled again after
 a crash (its worker killed between the commit and the sending) sends its replies again, once the same
 update is known to be handled again; an ordinary redelivery sends nothing; after `REPLIES_KEPT` the
 replies are cleared."""
@@ -41,7 +41,7 @@ async def card_of(app: App) -> int | None:
 async def test_an_update_handled_again_after_a_crash_sends_its_replies_again_once_kept(
     app: App, clock: FakeClock
 ) -> None:
-    app.assistant.keep_replies = True
+    assert app.assistant.keep_replies
     chat = ChatDriver(app.assistant, "an")
     await chat.register()
     await chat.press_payload(f"lesson:{LESSON}")
@@ -73,7 +73,8 @@ async def test_an_update_handled_again_after_a_crash_sends_its_replies_again_onc
 
 
 async def test_without_keep_replies_nothing_is_kept_and_nothing_sent_again(app: App) -> None:
-    assert not app.assistant.keep_replies  # the embedded default
+    assert app.assistant.keep_replies  # the default, embedded or cluster
+    app.assistant.keep_replies = False
     chat = ChatDriver(app.assistant, "an")
     await chat.register()
     await chat.press_payload(f"lesson:{LESSON}", event_id="open")

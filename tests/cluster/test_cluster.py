@@ -314,7 +314,7 @@ async def test_three_web_three_workers_200_learners_a_push_429s_and_kill_9(
         f"(+{hooks.duplicates} duplicates, {hooks.failures} deliveries retried), "
         f"{in_hand[0]} updates in the killed worker's hands, {repeated} congratulations sent again; "
         f"push {len(pushed)} rows: {whole:.1f}/s over its whole length, {sustained:.1f}/s outside the "
-        f"429 pauses and the {takeover:.1f} s takeover (rate {RATE:g}), busiest second {most}; "
+        f"429 pauses and the {takeover:.1f} s takeover (rate {RATE:g}), busiest second {most}; {phases}; "
         f"start {ready - started:.1f} s, sending {sent - ready:.1f} s, all handled {finished - ready:.1f} s "
         f"after start; {', '.join(timeline)}; load average {os.getloadavg()[0]:.1f}"
     )
