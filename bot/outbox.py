@@ -54,9 +54,6 @@ REPLY_CONCURRENCY = 8  # replies in flight per channel and process
 # a busy process (its event loop handling updates) to a third of the rate. The price: if the process
 # dies, the rows claimed ahead (5 at 25/s) become "uncertain" with those in flight, and are not sent.
 CLAIM_AHEAD = 0.2
-# a bulk send back from the platform later than this may have left late: it is counted from its return
-# (a round trip to Telegram is usually well under it; a starved event loop is not)
-LATE = 0.1
 BULK_ROUND_TRIP = 0.25  # seconds a platform may take to answer: enough sends in flight to hold the rate
 
 
@@ -154,6 +151,7 @@ class OutboxWorker:
         self._paused_until = dict.fromkeys(self.senders, -math.inf)  # monotonic end of a 429 pause
         self._in_flight: dict[int, str] = {}  # row id -> channel, for renewing their leases
         self._bulk_sending = dict.fromkeys(self.senders, 0)  # bulk sends handed to the channel, not back
+        self._flying: dict[str, dict[int, float]] = {name: {} for name in self.senders}  # row -> when it went
         self._sent: list[int] = []  # rows sent, not recorded yet
         self._sent_writer: asyncio.Future[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
@@ -336,9 +334,15 @@ class OutboxWorker:
         before it (no send is recorded ahead of its time but a refused one, at its pause's end, and
         nothing is paced before that end)."""
         started, limit = self._started[channel], int(self.rates[channel])
-        if limit <= 0 or len(started) < limit:
+        if limit <= 0:
             return at
-        return max(at, started[-limit] + self.window)
+        # sends still in the channel's hands since before the window may reach the platform now
+        room = limit - sum(1 for went in self._flying[channel].values() if went <= at - self.window)
+        if room <= 0:
+            return at + 0.05  # until one comes back (checked again then)
+        if len(started) < room:
+            return at
+        return max(at, started[-room] + self.window)
 
     async def _slot(self, channel: str) -> bool:
         """Until a bulk send may go out now: fewer than `rate` sends went out within the window, and
@@ -361,12 +365,12 @@ class OutboxWorker:
             await self.sleep(free - now)
 
     def _came_back(self, channel: str, went: float) -> None:
-        """A bulk send is back from the channel. If that took long, it may have left late (a starved
-        event loop writes the request late, with others together): it is counted from now instead,
-        never less than before, so a burst that reached the platform late is not taken for sends of
-        the window before."""
+        """A bulk send is back from the channel. It reached the platform between `went` and now; if
+        that span is longer than the window's margin over a second, it may have left late (a starved
+        event loop writes requests late, several together): it is counted from now instead, never
+        less than before. (Moving every send by the same round trip changes no count.)"""
         back = self.monotonic()
-        if back - went <= LATE:
+        if back - went <= self.window - 1.0:
             return
         started = self._started[channel]
         index = bisect.bisect_left(started, went)
@@ -399,12 +403,14 @@ class OutboxWorker:
             went = self.monotonic()
             self._went(channel, went)  # (no await between the last check and the send)
             self._bulk_sending[channel] += 1
+            self._flying[channel][row.id] = went
         try:
             try:
                 await sender.send(row.chat_id, [reply_from_json(row.reply)])
             finally:
                 if bulk:
                     self._bulk_sending[channel] -= 1
+                    self._flying[channel].pop(row.id, None)
                     self._came_back(channel, went)
         except ChatUnreachable as gone:  # blocked or gone: no retry, and pushes skip them now
             log.info("outbox: %s message %d not sent, the chat is gone (%s)", channel, row.id, gone.reason)

@@ -266,7 +266,7 @@ class Assistant:
             self._unstored[ref] = None
             while len(self._unstored) > UNSTORED_EVENTS:
                 self._unstored.popitem(last=False)
-        elif ref and replies and self.keep_replies:
+        elif ref and replies and self.keep_replies and not store.replies_private:
             await store.keep_replies(event.channel, ref, [reply_to_json(reply) for reply in replies])
         self._maybe_purge(now)
         return replies

@@ -97,6 +97,9 @@ class SqlStore:
         self._hot = _hot_statements(self._dialect)
         self._states_read: dict[int, Any] = {}  # read with the learner, handed out once by `state`
         self.nothing_to_keep = False  # set for a person who has not consented: the event leaves no trace
+        # someone's data was erased in this event, or its replies quote what a learner forwarded (the scam
+        # check): its replies are not kept for a crash (`Assistant.keep_replies`)
+        self.replies_private = False
 
     async def _core(self, statement: Any, parameters: dict[str, Any]) -> CursorResult[Any]:
         """A plain statement on the session's connection, past the ORM's bookkeeping (no entities are
@@ -568,7 +571,13 @@ class SqlStore:
         name, channel ids, display name and age group; their questions, conversation state, unsent
         messages, mentor code and the name on any certificate are removed, and their own learners
         are released. The next message from the same account starts afresh with the consent question.
+        Every reply kept for a crash (`Assistant.keep_replies`) goes too, whoever it was for: a reply to
+        a mentor may name this learner, and kept replies are not linked to anyone.
         """
+        self.replies_private = True
+        await self.session.execute(
+            update(ProcessedEvent).where(ProcessedEvent.replies.is_not(None)).values(replies=None)
+        )
         await self.session.execute(
             delete(UnansweredQuestion).where(UnansweredQuestion.learner_id == learner.id)
         )
