@@ -226,9 +226,10 @@ async def claim(session: AsyncSession, message_id: int, now: datetime) -> bool:
     return bool(cast(CursorResult[Any], result).rowcount)
 
 
-async def unclaim(session: AsyncSession, message_ids: Sequence[int], holder: str) -> None:
-    """Give back rows this worker claimed and never tried to send (it stops, or lost the bot's
-    lease): pending again, the claim's attempt not counted."""
+async def _update_own(
+    session: AsyncSession, message_ids: Sequence[int], holder: str, values: dict[str, Any]
+) -> None:
+    """Update rows this worker claimed and is still sending."""
     if message_ids:
         await session.execute(
             update(OutboxMessage)
@@ -237,26 +238,28 @@ async def unclaim(session: AsyncSession, message_ids: Sequence[int], holder: str
                 OutboxMessage.status == "sending",
                 OutboxMessage.claimed_by == holder,
             )
-            .values(status="pending", claimed_by=None, lease_until=None, attempts=OutboxMessage.attempts - 1)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+async def unclaim(session: AsyncSession, message_ids: Sequence[int], holder: str) -> None:
+    """Give back rows this worker claimed and never tried to send (it stops, or lost the bot's
+    lease): pending again, the claim's attempt not counted."""
+    values = {
+        "status": "pending",
+        "claimed_by": None,
+        "lease_until": None,
+        "attempts": OutboxMessage.attempts - 1,
+    }
+    await _update_own(session, message_ids, holder, values)
 
 
 async def renew(
     session: AsyncSession, message_ids: Sequence[int], holder: str, lease_until: datetime
 ) -> None:
     """Extend the lease of rows this worker is still sending (a send waiting out a 429)."""
-    if message_ids:
-        await session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(list(message_ids)),
-                OutboxMessage.status == "sending",
-                OutboxMessage.claimed_by == holder,
-            )
-            .values(lease_until=lease_until)
-            .execution_options(synchronize_session=False)
-        )
+    await _update_own(session, message_ids, holder, {"lease_until": lease_until})
 
 
 async def finish_sent(session: AsyncSession, message_ids: Sequence[int], now: datetime) -> None:

@@ -82,15 +82,20 @@ class Sender:
                 await self.process.wait()
 
 
-async def start_sender(url: str, base: str, rate: float, row_lease: float, bot_lease: float) -> Sender:
+async def spawn(module: str, *args: str) -> tuple[asyncio.subprocess.Process, str]:
+    """`python -m module args…` from the repository root; waits for its "ready <what>" line."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.outbox.sender", url, base, str(rate), str(row_lease), str(bot_lease),
+        sys.executable, "-m", module, *args,
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
     assert line.startswith("ready "), line
-    return Sender(process, line.removeprefix("ready "))
+    return process, line.removeprefix("ready ")
+
+
+async def start_sender(url: str, base: str, rate: float, row_lease: float, bot_lease: float) -> Sender:
+    return Sender(*await spawn("tests.outbox.sender", url, base, str(rate), str(row_lease), str(bot_lease)))
 
 
 async def seed_learners(sessions: async_sessionmaker[AsyncSession], count: int) -> list[Learner]:

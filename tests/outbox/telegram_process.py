@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from aiohttp import web
 
 from tests.channels.fake_telegram import TOKEN, FakeTelegram
 from tests.channels.local_server import Call
-from tests.outbox.fleet import ROOT, Recording
+from tests.outbox.fleet import Recording, spawn
 
 
 async def main(retry_after: int, prefix: str, inject_at: set[int]) -> None:
@@ -73,15 +72,9 @@ class TelegramProcess:
     async def start(
         cls, retry_after: int = 1, prefix: str = "", inject_at: set[int] = frozenset()
     ) -> TelegramProcess:  # type: ignore[assignment]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.outbox.telegram_process", str(retry_after), prefix,
-            *(str(n) for n in sorted(inject_at)),
-            cwd=ROOT, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )  # fmt: skip
-        assert process.stdout is not None
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode().strip()
-        assert line.startswith("ready "), line
-        return cls(process, line.removeprefix("ready "))
+        limits = [str(n) for n in sorted(inject_at)]
+        process, base = await spawn("tests.outbox.telegram_process", str(retry_after), prefix, *limits)
+        return cls(process, base)
 
     def message_update(self, user_id: int, text: str | None = None, **extra: Any) -> dict[str, Any]:
         return self.updates.message_update(user_id, text, **extra)
